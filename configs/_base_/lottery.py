@@ -1,0 +1,55 @@
+# lth_mm: turn any mmdet / mmpose config into a lottery-ticket experiment.
+#
+#   _base_ = ['mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 'lth_mm::_base_/lottery.py']
+#   lottery = dict(keep_ratio=0.2)            # 80% of the prunable weights pruned
+#
+# Every key can be overridden on the command line: --cfg-options lottery.rounds=3
+# All R rounds run in one command; outputs land in work_dir/round_{r}/ (checkpoints,
+# best checkpoint, ticket.pth) and work_dir/lottery_summary.json. See docs/lottery.md.
+custom_imports = dict(imports=['lth_mm'], allow_failed_imports=False)
+
+# Validates `lottery`, wraps the config's train loop (Epoch/IterBasedTrainLoop) into its
+# lottery counterpart and adds the LotteryHook. mmdet/mmpose/lth_mm tools/train.py honour it.
+runner_type = 'LotteryRunner'
+
+lottery = dict(
+    # ---- schedule --------------------------------------------------------------------
+    rounds=2,               # R rounds; round 0 trains dense. 2 = one-shot (paper's best)
+    keep_ratio=0.2,         # final fraction of prunable weights kept, in (0, 1]
+    schedule='geometric',   # 'geometric': keep ** (r / (R-1)) (paper)
+                            # 'fixed_rate': prune `prune_rate` of what remains each round
+                            # 'list': explicit `sparsities` for rounds 1..R-1
+    prune_rate=0.2,         # for 'fixed_rate' (open_lth uses 0.2)
+    sparsities=None,        # for 'list', e.g. [0.5, 0.8]
+    # ---- which weights -----------------------------------------------------------------
+    scope='paper',          # 'paper': every conv/fc weight except 1x1 shortcut convs and
+                            #   final predictors (cls, box reg, objectness, mask logits,
+                            #   keypoint heatmaps); norms and biases never pruned
+                            # 'backbone': the paper rule, backbone only; 'all': every
+                            #   conv/fc weight
+    groups=None,            # restrict to module groups: backbone, backbone_base,
+                            #   backbone_top (alias roi_top), neck, rpn, roi_head,
+                            #   box_head, mask_head, keypoint_head
+    include=None,           # regexes on parameter names; a name must match one
+    exclude=None,           # regexes on parameter names; matches are dropped
+    # ---- criterion and controls --------------------------------------------------------
+    criterion='global_magnitude',  # one threshold over all prunable weights (paper);
+                                   # 'layerwise_magnitude'; 'random' (random positions,
+                                   # per-layer counts of the magnitude ticket)
+    controls=[],            # extra rounds after the last one, from the final ticket:
+                            # 'random_ticket' (random mask, same per-layer counts),
+                            # 'random_reinit' (same mask, weights re-initialised)
+    seed=0,                 # seed of random criteria / controls
+    # ---- rewinding ---------------------------------------------------------------------
+    rewind_iter=None,       # rewind point in iterations of round 0 (0 = initialisation)
+    rewind_epochs=None,     # ... or in epochs (batch-size independent; paper: ~1 epoch).
+                            # Neither set: rewind to initialisation (iteration 0).
+    rewind_from=None,       # take the rewind state from this checkpoint file instead
+    rewind_mode='restart',  # 'restart': rewind weights, fresh optimizer, full schedule
+                            #   (paper); 'continue': rewind weights, continue the
+                            #   schedule from the rewind point (open_lth);
+                            # 'lr': keep final weights, rewind only the LR schedule
+                            #   (Renda et al. 2020)
+    # ---- train a given ticket ------------------------------------------------------------
+    ticket=None,            # path to a ticket.pth: train its mask (rounds re-train it)
+)

@@ -1,0 +1,19 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Pure pruning math: scopes, criteria, schedules, masks and tickets (no mmengine)."""
+from .criteria import (CRITERIA, compute_masks, global_magnitude, layerwise_magnitude,
+                       permute_within, random_with_counts)
+from .masks import MaskSet, count_parameters, pack_bool, unpack_bool, zero_fraction
+from .schedule import SCHEDULES, ScheduleError, keep_ratios
+from .scope import (MODULE_GROUPS, PRESETS, ScopeError, group_of, resolve_groups,
+                    select_prunable)
+from .settings import CONTROLS, REWIND_MODES, LotteryConfigError, LotterySettings
+from .ticket import Ticket, TicketError, check_fits, load_ticket, save_ticket
+
+__all__ = [
+    'CRITERIA', 'compute_masks', 'global_magnitude', 'layerwise_magnitude', 'permute_within',
+    'random_with_counts', 'MaskSet', 'count_parameters', 'pack_bool', 'unpack_bool',
+    'zero_fraction', 'SCHEDULES', 'ScheduleError', 'keep_ratios', 'MODULE_GROUPS', 'PRESETS',
+    'ScopeError', 'group_of', 'resolve_groups', 'select_prunable', 'CONTROLS', 'REWIND_MODES',
+    'LotteryConfigError', 'LotterySettings', 'Ticket', 'TicketError', 'check_fits',
+    'load_ticket', 'save_ticket'
+]
