@@ -1,5 +1,6 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 """mmengine glue: registered hook, loops and runner (thin layers over lth_mm.pruning)."""
+from . import checkpoint_compat  # noqa: F401  (torch>=2.6 + mmengine 0.10 resume)
 from .hooks import LotteryHook, RewindError
 from .loops import LotteryEpochBasedTrainLoop, LotteryIterBasedTrainLoop
 from .optim import MaskEnforcer

@@ -8,11 +8,12 @@ checkpoint directories and best-checkpoint tracking. The :class:`LotteryHook` is
 prune and rewind at each round start and to record the round at its end.
 """
 import copy
+import warnings
 from collections import deque
 from typing import Optional
 
 from mmengine.fileio import join_path
-from mmengine.hooks import CheckpointHook
+from mmengine.hooks import CheckpointHook, IterTimerHook
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
@@ -49,6 +50,7 @@ class _LotteryLoopMixin:
                 self._use_round_dirs(hook.round, reset_best=True)
                 hook.start_round(self.runner)
                 self._maybe_continue_from_rewind_point(hook)
+                self._restart_timers()
             else:
                 self._use_round_dirs(hook.round, reset_best=False)
                 hook.resume_round(self.runner)
@@ -90,13 +92,22 @@ class _LotteryLoopMixin:
         iters_per_epoch = len(self.dataloader)
         self._iter = k
         self._epoch = k // iters_per_epoch
-        for scheduler in _flatten_schedulers(self.runner.param_schedulers):
-            steps = self._epoch if scheduler.by_epoch else k
-            for _ in range(steps):
-                scheduler.step()
+        with warnings.catch_warnings():
+            # Fast-forwarding calls scheduler.step() before any optimizer.step(): intended.
+            warnings.simplefilter('ignore', UserWarning)
+            for scheduler in _flatten_schedulers(self.runner.param_schedulers):
+                for _ in range(self._epoch if scheduler.by_epoch else k):
+                    scheduler.step()
         self.runner.optim_wrapper.initialize_count_status(self.runner.model, k,
                                                           self.max_iters)
         self.runner.logger.info(f'[lottery] continuing the schedule from iteration {k}.')
+
+    def _restart_timers(self) -> None:
+        """IterTimerHook's ETA divides by ``iter - start_iter``: restart it with the round."""
+        for h in self.runner.hooks:
+            if isinstance(h, IterTimerHook):
+                h.start_iter = self._iter
+                h.time_sec_tot = 0
 
     def _use_round_dirs(self, r: int, reset_best: bool) -> None:
         """Point every CheckpointHook at ``<its dir>/round_{r}``; reset best tracking."""

@@ -1,0 +1,158 @@
+"""A tiny mmengine model, dataset and metric to exercise the lottery engine in seconds.
+
+Parameter names follow mmdet's layout (``backbone.*``, ``head.fc_cls`` as the final
+predictor) so the ``paper`` scope applies unchanged.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
+from mmengine.registry import DATASETS, HOOKS, METRICS, MODELS, RUNNERS
+from torch.utils.data import Dataset
+
+import lth_mm  # noqa: F401  (registers the lottery components)
+
+
+@MODELS.register_module(force=True)
+class LTHToyNet(BaseModel):
+    """conv-bn-conv-fc-fc classifier on 1x8x8 inputs."""
+
+    def __init__(self, frozen_stem: bool = False):
+        super().__init__()
+        self.backbone = nn.Module()
+        self.backbone.conv1 = nn.Conv2d(1, 8, 3, padding=1, bias=False)
+        self.backbone.bn1 = nn.BatchNorm2d(8)
+        self.backbone.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.head = nn.Module()
+        self.head.fc1 = nn.Linear(16 * 16, 32)
+        self.head.fc_cls = nn.Linear(32, 4)
+        if frozen_stem:
+            self.backbone.conv1.weight.requires_grad_(False)
+
+    def forward(self, inputs, labels=None, mode='tensor'):
+        x = F.relu(self.backbone.bn1(self.backbone.conv1(inputs)))
+        x = F.max_pool2d(F.relu(self.backbone.conv2(x)), 2)
+        logits = self.head.fc_cls(F.relu(self.head.fc1(x.flatten(1))))
+        if mode == 'loss':
+            return dict(loss=F.cross_entropy(logits, labels))
+        if mode == 'predict':
+            return [dict(pred=int(p), label=int(t)) for p, t in zip(logits.argmax(1), labels)]
+        return logits
+
+
+@DATASETS.register_module(force=True)
+class LTHToyDataset(Dataset):
+    """Four classes, each a fixed 8x8 pattern plus noise (learnable in a few steps)."""
+
+    def __init__(self, n: int = 32, seed: int = 0):
+        g = torch.Generator().manual_seed(1234)
+        patterns = torch.randn(4, 1, 8, 8, generator=g)
+        g = torch.Generator().manual_seed(seed)
+        self.labels = torch.randint(0, 4, (n, ), generator=g)
+        self.inputs = patterns[self.labels] + 0.5 * torch.randn(n, 1, 8, 8, generator=g)
+        self.metainfo = dict(classes=('a', 'b', 'c', 'd'))
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return dict(inputs=self.inputs[i], labels=self.labels[i])
+
+
+@METRICS.register_module(force=True)
+class LTHToyAccuracy(BaseMetric):
+    default_prefix = 'toy'
+
+    def process(self, data_batch, data_samples):
+        self.results.extend(int(s['pred'] == s['label']) for s in data_samples)
+
+    def compute_metrics(self, results):
+        return dict(accuracy=sum(results) / max(len(results), 1))
+
+
+@HOOKS.register_module(force=True)
+class LTHZeroCheckHook(Hook):
+    """Test hook: after every step, pruned weights (and EMA copies) must be exactly zero."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.checked = 0
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        lottery = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
+        if lottery.masks is None:
+            return
+        models = [runner.model] + [h.ema_model.module for h in runner.hooks
+                                   if hasattr(h, 'ema_model')]
+        for model in models:
+            params = dict(model.named_parameters())
+            for name, mask in lottery.masks.items():
+                pruned = params[name].detach()[mask == 0]
+                assert torch.all(pruned == 0), f'{name}: {int((pruned != 0).sum())} revived'
+        self.checked += 1
+
+
+class KillAt(Exception):
+    """Raised by :class:`LTHKillHook` to simulate a crash."""
+
+
+@HOOKS.register_module(force=True)
+class LTHKillHook(Hook):
+    """Test hook: crash after the checkpoint of (round, epoch) has been written."""
+    priority = 'LOWEST'
+
+    def __init__(self, round: int, epoch: int):
+        self.round, self.epoch = round, epoch
+
+    def after_train_epoch(self, runner):
+        lottery = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
+        if lottery.round == self.round and runner.epoch + 1 == self.epoch:
+            raise KillAt(f'killed in round {self.round} after epoch {self.epoch}')
+
+
+def toy_cfg(work_dir, lottery=None, **overrides) -> Config:
+    """A complete Runner config for the toy task."""
+    loader = dict(batch_size=8, num_workers=0, collate_fn=dict(type='default_collate'))
+    cfg = dict(
+        model=dict(type='LTHToyNet'),
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=dict(type='LTHToyDataset', n=32),
+                              sampler=dict(type='DefaultSampler', shuffle=True), **loader),
+        val_dataloader=dict(dataset=dict(type='LTHToyDataset', n=16, seed=1),
+                            sampler=dict(type='DefaultSampler', shuffle=False), **loader),
+        val_evaluator=dict(type='LTHToyAccuracy'),
+        val_cfg=dict(),
+        train_cfg=dict(by_epoch=True, max_epochs=3, val_interval=1),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-3)),
+        param_scheduler=[
+            dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=3),
+            dict(type='MultiStepLR', milestones=[2], by_epoch=True)
+        ],
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=1, save_best='toy/accuracy',
+                            rule='greater'),
+            logger=dict(type='LoggerHook', interval=100)),
+        custom_hooks=[dict(type='LTHZeroCheckHook')],
+        randomness=dict(seed=0, deterministic=True),
+        runner_type='LotteryRunner',
+        lottery={**dict(rounds=2, keep_ratio=0.3, rewind_iter=2), **(lottery or {})},
+        default_scope='mmengine',
+        log_level='WARNING',
+    )
+    cfg.update(overrides)
+    return Config(copy.deepcopy(cfg))
+
+
+def build_runner(cfg: Config):
+    """Build the Runner as tools/train.py does (``RUNNERS.build`` honours runner_type)."""
+    return RUNNERS.build(cfg)
+
+
+def lottery_hook(runner):
+    return [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
