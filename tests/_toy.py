@@ -109,9 +109,16 @@ class LTHKillHook(Hook):
     def __init__(self, round: int, epoch: int):
         self.round, self.epoch = round, epoch
 
+    def _lottery_round(self, runner):
+        return [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0].round
+
+    def before_train_epoch(self, runner):
+        # epoch=0: crash as the round starts (after pruning, before any checkpoint of it)
+        if self.epoch == 0 and self._lottery_round(runner) == self.round:
+            raise KillAt(f'killed at the start of round {self.round}')
+
     def after_train_epoch(self, runner):
-        lottery = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
-        if lottery.round == self.round and runner.epoch + 1 == self.epoch:
+        if self._lottery_round(runner) == self.round and runner.epoch + 1 == self.epoch:
             raise KillAt(f'killed in round {self.round} after epoch {self.epoch}')
 
 

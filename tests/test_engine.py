@@ -126,18 +126,22 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, kill_round, kill_ep
 
 
 def test_resume_between_rounds_does_not_reprune(tmp_path):
-    """Kill right after round 0's final checkpoint: the resume starts round 1 directly."""
+    """Kill after round 1 pruned but before its first checkpoint: resume from round 0's
+    final checkpoint, which starts round 1 again from the same final weights."""
     ref_dir, run_dir = tmp_path / 'ref', tmp_path / 'run'
     build_runner(toy_cfg(ref_dir)).train()
     cfg = toy_cfg(run_dir)
-    cfg.custom_hooks.append(dict(type='LTHKillHook', round=1, epoch=1))
+    cfg.custom_hooks.append(dict(type='LTHKillHook', round=1, epoch=0))
     with pytest.raises(KillAt):
         build_runner(cfg).train()
     last = (run_dir / 'last_checkpoint').read_text()
-    assert last.endswith(osp.join('round_1', 'epoch_1.pth'))
+    assert last.endswith(osp.join('round_0', 'final.pth'))
     resumed = build_runner(toy_cfg(run_dir, resume=True))
     resumed.train()
-    assert _final_state(run_dir)[1].equal(_final_state(ref_dir)[1])
+    (state, masks), (ref_state, ref_masks) = _final_state(run_dir), _final_state(ref_dir)
+    assert masks.equal(ref_masks)
+    for k in ref_state:
+        assert torch.equal(state[k], ref_state[k]), k
 
 
 @pytest.mark.parametrize('optim_wrapper,extra_hooks,model', [

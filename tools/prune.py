@@ -1,0 +1,95 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""One-shot magnitude pruning of a trained checkpoint into a ticket file.
+
+This is what the paper's COCO code does per round: take the final weights of a training
+run, keep the largest ``keep-ratio`` fraction of the prunable weights, write the mask.
+Train the ticket with ``--cfg-options lottery.ticket=TICKET lottery.rewind_from=CKPT``.
+
+    python tools/prune.py CONFIG CHECKPOINT --keep-ratio 0.2 --out ticket.pth
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='One-shot pruning of a checkpoint to a ticket.')
+    p.add_argument('config', help='the config the checkpoint was trained with')
+    p.add_argument('checkpoint', help='trained checkpoint (its state_dict is pruned)')
+    p.add_argument('--keep-ratio', type=float, required=True,
+                   help='fraction of prunable weights kept, in (0, 1]; 0.2 = 80%% sparsity')
+    p.add_argument('--criterion', default=None,
+                   choices=['global_magnitude', 'layerwise_magnitude', 'random'],
+                   help='default: lottery.criterion of the config, else global_magnitude')
+    p.add_argument('--scope', default=None, choices=['paper', 'backbone', 'all'],
+                   help='default: lottery.scope of the config, else paper')
+    p.add_argument('--groups', nargs='+', default=None, help='module groups to restrict to')
+    p.add_argument('--include', nargs='+', default=None, help='regexes a name must match')
+    p.add_argument('--exclude', nargs='+', default=None, help='regexes that drop a name')
+    p.add_argument('--seed', type=int, default=0, help='seed for --criterion random')
+    p.add_argument('--out', required=True, help='ticket file to write')
+    p.add_argument('--force', action='store_true', help='overwrite --out if it exists')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from lth_mm.apis import build_model_from_cfg
+    from lth_mm.pruning import (LotteryConfigError, LotterySettings, MaskSet, compute_masks,
+                                count_parameters, save_ticket, select_prunable)
+
+    # Every check before any work, and never overwrite what the user has.
+    if not 0.0 < args.keep_ratio <= 1.0:
+        sys.exit(f'error: --keep-ratio must be in (0, 1], got {args.keep_ratio} '
+                 '(0.2 keeps 20% of the prunable weights = 80% sparsity).')
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            sys.exit(f'error: {what} {path!r} does not exist.')
+    if osp.exists(args.out) and not args.force:
+        sys.exit(f'error: {args.out!r} exists; choose another --out or pass --force.')
+
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    lottery = dict(cfg.get('lottery') or {})
+    try:
+        settings = LotterySettings.from_dict(dict(
+            scope=args.scope or lottery.get('scope', 'paper'),
+            groups=args.groups if args.groups is not None else lottery.get('groups'),
+            include=args.include if args.include is not None else lottery.get('include'),
+            exclude=args.exclude if args.exclude is not None else lottery.get('exclude'),
+            criterion=args.criterion or lottery.get('criterion', 'global_magnitude'),
+            rounds=2, keep_ratio=args.keep_ratio, seed=args.seed))
+    except LotteryConfigError as e:
+        sys.exit(f'error: {e}')
+
+    model = build_model_from_cfg(cfg, args.checkpoint)
+    names = select_prunable(model, **settings.scope_dict)
+    params = dict(model.named_parameters())
+    weights = {n: params[n].detach() for n in names}
+    ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights.items()}
+    masks = MaskSet(compute_masks(settings.criterion, weights, ones, args.keep_ratio,
+                                  torch.Generator().manual_seed(args.seed)))
+    total = count_parameters(model)
+    save_ticket(args.out, masks, dict(
+        round=None, kind='one_shot', keep_ratio=args.keep_ratio,
+        prunable_sparsity=masks.prunable_sparsity(),
+        network_sparsity=masks.network_sparsity(total), network_params=total,
+        scope=settings.scope_dict, criterion=settings.criterion,
+        rewind=dict(iter=None, mode=None, snapshot=None, rewind_from=None),
+        source_checkpoint=osp.abspath(args.checkpoint), config=osp.abspath(args.config),
+        seed=args.seed))
+    print(f'{len(names)} prunable tensors ({masks.numel():,} of {total:,} parameters); kept '
+          f'{masks.kept():,}: prunable sparsity {100 * masks.prunable_sparsity():.2f}%, '
+          f'network sparsity {100 * masks.network_sparsity(total):.2f}%\n'
+          f'ticket written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
