@@ -32,5 +32,5 @@ dataset_info = dict(
         7: dict(link=('center', 'left'), id=7, color=[51, 153, 255]),
     },
     joint_weights=[1.0, 1.0, 1.0, 1.0, 1.0],
-    sigmas=[0.05, 0.05, 0.05, 0.05, 0.05],
+    sigmas=[0.07, 0.07, 0.07, 0.07, 0.07],
 )
