@@ -87,8 +87,9 @@ class LTHZeroCheckHook(Hook):
         lottery = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
         if lottery.masks is None:
             return
-        models = [runner.model] + [h.ema_model.module for h in runner.hooks
-                                   if hasattr(h, 'ema_model')]
+        model = getattr(runner.model, 'module', runner.model)  # DDP-wrapped or not
+        models = [model] + [h.ema_model.module for h in runner.hooks
+                            if hasattr(h, 'ema_model')]
         for model in models:
             params = dict(model.named_parameters())
             for name, mask in lottery.masks.items():

@@ -7,7 +7,9 @@
 # reuses it and a torch change rebuilds it.
 #
 # Existing OpenMMLab users with their own torch/mmcv do NOT need this script:
-# `pip install -e .` (or `mim install -e .`) installs lth_mm without touching torch or mmcv.
+# `python setup.py develop --no-deps` (setuptools < 80) or `pip install .` installs lth_mm
+# without touching torch or mmcv. A PEP 660 `pip install -e .` imports fine, but then
+# `mim train lth_mm` and `lth_mm::` base configs cannot find lth_mm/.mim/ (see the end).
 #
 # Environment:
 #   PYTHON          interpreter used to create .venv (default: python3.11, else python3)
@@ -46,10 +48,12 @@ have() {  # have "python expression that raises if missing"
 }
 
 # Build tools. setuptools < 81 still ships pkg_resources, which mmcv's and xtcocotools'
-# setup.py import; they are built without isolation against the installed torch/numpy.
-# (torch 2.14 itself asks for setuptools >= 77.)
+# setup.py import (they are built without isolation against the installed torch/numpy) and
+# which mim and mmengine use to locate installed packages; torch 2.14 asks for >= 77.0.3.
+# Below 80, `setup.py develop` is still the egg-link install lth_mm relies on (see the end).
+SETUPTOOLS_SPEC="setuptools>=77.0.3,<80"
 log "build tools"
-"${PIP[@]}" install -q --upgrade "pip>=23" "setuptools>=77,<81" wheel "cython>=3" ninja
+"${PIP[@]}" install -q --upgrade "pip>=23" "$SETUPTOOLS_SPEC" wheel "cython>=3" ninja
 
 # torch + torchvision. The CPU-only torch 2.13 wheel has no matching torchvision (mmpose
 # imports torchvision), so we use 2.14.1/0.29.1 from the package index; they run on CPU.
@@ -58,11 +62,18 @@ if ! have "import torch, torchvision; assert torch.__version__.split('+')[0] == 
     "${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 fi
 
-log "installing mmengine, runtime and test requirements"
-"${PIP[@]}" install -q "mmengine==$MMENGINE_VERSION" numpy \
-    -r requirements/runtime.txt -r requirements/tests.txt -r requirements/optional.txt
-# Some optional requirements pin an old setuptools; restore the one the builds need.
-"${PIP[@]}" install -q "setuptools>=77,<81"
+log "installing mmengine, runtime, test and optional requirements"
+"${PIP[@]}" install -q "mmengine==$MMENGINE_VERSION" numpy "$SETUPTOOLS_SPEC" \
+    -r requirements/runtime.txt -r requirements/tests.txt \
+    -r <(grep -v -E '^[[:space:]]*openmim' requirements/optional.txt)
+# openmim without its `opendatalab` requirement: that pulls in openxlab, which pins
+# setuptools~=60.2 (too old for torch), requests~=2.28, tqdm~=4.65, rich~=13.4, filelock~=3.14
+# and downgrades them. mim only runs opendatalab (its `odl` CLI) for `mim download --dataset`.
+if ! have "import mim"; then
+    log "installing openmim (without opendatalab)"
+    "${PIP[@]}" install -q --no-deps openmim
+fi
+"${PIP[@]}" install -q click colorama model-index pandas requests rich tabulate
 
 # mmcv with compiled ops, built once per (mmcv, torch, python) and cached as a wheel.
 TORCH_FULL="$("$PY" -c 'import torch; print(torch.__version__)')"
@@ -122,9 +133,37 @@ if ! have "import mmpose; assert mmpose.__version__ == '$MMPOSE_VERSION'"; then
 fi
 "${PIP[@]}" install -q -r requirements/mmpose_runtime.txt
 
-# lth_mm itself, editable, without touching anything installed above.
-log "installing lth_mm (editable)"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e .
+# lth_mm itself, editable, without touching anything installed above. Installed with
+# `setup.py develop` (an egg-link to this checkout), not `pip install -e .`: mim (`mim train
+# lth_mm ...`) and mmengine (`_base_ = ['lth_mm::...']`) look for lth_mm/.mim/ under the
+# package's pkg_resources location, and for a PEP 660 editable install that location is
+# site-packages, where there is no lth_mm/. setup.py links configs/, tools/ and
+# model-index.yml into lth_mm/.mim/. The check runs from / so that this checkout's
+# lth_mm.egg-info, found through the current directory, cannot make a broken install look
+# right.
+lth_mm_installed() {
+    (cd / && "$PY" -W ignore - "$ROOT" <<'EOF'
+import os, sys
+import pkg_resources
+root = sys.argv[1]
+assert os.path.samefile(pkg_resources.get_distribution('lth_mm').location, root)
+for name in ('configs', 'tools', 'model-index.yml'):
+    assert os.path.samefile(os.path.join(root, 'lth_mm', '.mim', name), os.path.join(root, name))
+EOF
+    ) >/dev/null 2>&1
+}
+if ! lth_mm_installed; then
+    log "installing lth_mm (development mode: setup.py develop)"
+    # drop any other install first (e.g. a PEP 660 one from `pip install -e .`)
+    "${PIP[@]}" uninstall -q -y lth_mm >/dev/null 2>&1 || true
+    DEVELOP_LOG="$(mktemp)"
+    if ! PYTHONWARNINGS=ignore "$PY" setup.py develop --no-deps >"$DEVELOP_LOG" 2>&1; then
+        cat "$DEVELOP_LOG" >&2
+        die "installing lth_mm failed"
+    fi
+    rm -f "$DEVELOP_LOG"
+    lth_mm_installed || die "lth_mm installed, but mim/mmengine cannot find lth_mm/.mim"
+fi
 
 "$PY" - <<'EOF'
 import torch, mmcv, mmengine, mmdet, mmpose, lth_mm

@@ -16,6 +16,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import EMAHook, Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
+from mmengine.runner import BaseLoop
 
 from ...fileio import atomic_torch_save, atomic_write_json, atomic_write_text
 from ...pruning import (LotterySettings, MaskSet, check_fits, compute_masks,
@@ -94,6 +95,8 @@ class LotteryHook(Hook):
     # ================================================================ set-up
     def before_run(self, runner) -> None:
         """Resolve the scope, the rewind point and a given ticket; fail before training."""
+        if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+            return  # runner.test()/val() also call before_run: nothing to set up
         model = unwrap(runner.model)
         s = self.settings
         self.prunable_names = select_prunable(model, **s.scope_dict)
@@ -269,6 +272,8 @@ class LotteryHook(Hook):
         model = unwrap(runner.model)
         params = dict(model.named_parameters())
         gen = torch.Generator().manual_seed(int(self.settings.seed) + 1000 * self.round)
+        if self.masks is not None:
+            self.masks.bind_(params)  # restored from a checkpoint: CPU until bound
 
         if kind == 'dense':
             new_masks = None

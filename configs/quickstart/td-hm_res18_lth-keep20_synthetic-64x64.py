@@ -1,0 +1,77 @@
+# Quickstart, keypoints: a full lottery experiment of the top-down heatmap ResNet-18 of
+# configs/topdown_heatmap/ (mmpose SimpleBaseline) on the embedded synthetic shapes (5
+# keypoints per shape: top, right, bottom, left, center), CPU-sized: 64x64 crops, 16x16
+# heatmaps, trained from scratch. Dense (round 0), then the ticket keeping 20% of the
+# prunable weights (round 1, late reset to 1 epoch, lottery_pose.py); COCO keypoint AP
+# (OKS) on the val split.
+#
+#   mim train lth_mm configs/quickstart/td-hm_res18_lth-keep20_synthetic-64x64.py --gpus 0
+#
+# Smaller data: override `data_root` and `synthetic` of train_dataloader.dataset and
+# val_dataloader.dataset alike, and val_evaluator.ann_file
+# (see faster-rcnn_r18_fpn_lth-keep20_synthetic.py).
+_base_ = ['../topdown_heatmap/td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192.py']
+
+codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
+model = dict(
+    backbone=dict(init_cfg=None),  # from scratch: no ImageNet weights offline
+    head=dict(out_channels=5, decoder=codec))
+
+dataset_type = 'SyntheticPoseDataset'
+data_root = 'data/lth_synthetic/'
+synthetic = dict(num_train=200, num_val=50, img_size=192, seed=0)
+# mmpose's pipeline without RandomHalfBody (it needs >= 9 keypoints; shapes have 5).
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        synthetic=synthetic,
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='images/train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        synthetic=synthetic,
+        ann_file='annotations/instances_val.json',
+        bbox_file=None,  # ground-truth boxes
+        data_prefix=dict(img='images/val/'),
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+
+max_epochs = 30
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[20, 27], gamma=0.1,
+         by_epoch=True)
+]
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1),
+    logger=dict(interval=10))
+randomness = dict(seed=0)

@@ -1,0 +1,103 @@
+"""Offline tools: tools/prune.py, tools/analysis/ticket_info.py, print_summary.py."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from _toy import LTHToyNet
+from lth_mm.pruning import load_ticket, select_prunable
+from lth_mm.report import format_summary_table
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _tool(relpath):
+    spec = importlib.util.spec_from_file_location(osp.basename(relpath)[:-3],
+                                                  osp.join(REPO, 'tools', relpath))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def toy_ckpt(tmp_path):
+    torch.manual_seed(0)
+    model = LTHToyNet()
+    ckpt = tmp_path / 'trained.pth'
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    cfg = tmp_path / 'toy.py'
+    cfg.write_text("model = dict(type='LTHToyNet')\ndefault_scope = 'mmengine'\n"
+                   "lottery = dict(scope='paper')\n")
+    return str(cfg), str(ckpt), model
+
+
+def test_prune_tool_writes_a_one_shot_ticket(tmp_path, toy_ckpt, capsys):
+    cfg, ckpt, model = toy_ckpt
+    out = str(tmp_path / 'ticket.pth')
+    assert _tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.25', '--out', out]) == 0
+    ticket = load_ticket(out)
+    names = select_prunable(model)
+    assert ticket.masks.names() == names
+    params = dict(model.named_parameters())
+    n = sum(params[k].numel() for k in names)
+    assert ticket.masks.kept() == round(0.25 * n)
+    # the mask keeps the largest magnitudes of the checkpoint's weights
+    kept = torch.cat([params[k].detach().abs()[ticket.masks[k].bool()] for k in names])
+    pruned = torch.cat([params[k].detach().abs()[~ticket.masks[k].bool()] for k in names])
+    assert kept.min() >= pruned.max()
+    assert ticket.meta['kind'] == 'one_shot' and ticket.meta['network_params'] == sum(
+        p.numel() for p in model.parameters())
+    assert 'network sparsity' in capsys.readouterr().out
+
+
+def test_prune_tool_refuses_bad_input_without_touching_files(tmp_path, toy_ckpt):
+    cfg, ckpt, _ = toy_ckpt
+    prune = _tool('prune.py')
+    out = tmp_path / 'ticket.pth'
+    out.write_bytes(b'keep me')
+    with pytest.raises(SystemExit, match='exists'):
+        prune.main([cfg, ckpt, '--keep-ratio', '0.2', '--out', str(out)])
+    assert out.read_bytes() == b'keep me'
+    with pytest.raises(SystemExit, match=r'must be in \(0, 1\]'):
+        prune.main([cfg, ckpt, '--keep-ratio', '0', '--out', str(tmp_path / 'x.pth')])
+    with pytest.raises(SystemExit, match='does not exist'):
+        prune.main([cfg, str(tmp_path / 'none.pth'), '--keep-ratio', '0.2', '--out',
+                    str(tmp_path / 'y.pth')])
+    assert not (tmp_path / 'x.pth').exists() and not (tmp_path / 'y.pth').exists()
+
+
+def test_ticket_info_reports_groups_layers_and_network_sparsity(tmp_path, toy_ckpt, capsys):
+    cfg, ckpt, model = toy_ckpt
+    out = str(tmp_path / 'ticket.pth')
+    _tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.5', '--out', out])
+    capsys.readouterr()
+    info_tool = _tool('analysis/ticket_info.py')
+    assert info_tool.main([out, '--json']) == 0
+    info = json.loads(capsys.readouterr().out)
+    total = sum(p.numel() for p in model.parameters())
+    assert info['network_sparsity'] == pytest.approx(
+        (info['prunable_params'] - info['kept']) / total)
+    assert set(info['layers']) == set(select_prunable(model))
+    assert sum(g['numel'] for g in info['groups'].values()) == info['prunable_params']
+    assert info_tool.main([out]) == 0
+    text = capsys.readouterr().out
+    assert 'per module group' in text and 'backbone.conv1.weight' in text
+    (tmp_path / 'bad.pth').write_bytes(b'\x00')
+    with pytest.raises(SystemExit, match='truncated or corrupt'):
+        info_tool.main([str(tmp_path / 'bad.pth')])
+
+
+def test_print_summary(tmp_path, capsys):
+    rows = [dict(round=0, kind='dense', keep_ratio=1.0, prunable_sparsity=0.0,
+                 network_sparsity=0.0, metrics={'coco/bbox_mAP': 0.5, 'coco/bbox_mAP_50': 0.7}),
+            dict(round=1, kind='ticket', keep_ratio=0.2, prunable_sparsity=0.8,
+                 network_sparsity=0.784, metrics={'coco/bbox_mAP': 0.49})]
+    (tmp_path / 'lottery_summary.json').write_text(json.dumps(dict(rounds=rows)))
+    assert _tool('analysis/print_summary.py').main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(format_summary_table(rows))
+    assert '78.40%' in out and '0.4900' in out and 'coco/bbox_mAP_50' not in out
+    with pytest.raises(SystemExit, match='not found'):
+        _tool('analysis/print_summary.py').main([str(tmp_path / 'nothing')])
