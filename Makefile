@@ -30,7 +30,7 @@ test: setup
 	cd $(ROOT) && $(PYTHON) -m pytest tests -q -ra --durations=15
 
 demo: setup
-	cd $(ROOT) && $(MIM) train lth_mm $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR)
+	cd $(ROOT) && $(MIM) train lth_mm $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) --resume
 	cd $(ROOT) && $(PYTHON) tools/analysis/print_summary.py $(DEMO_WORK_DIR)
 
 # Never the ~/.cache/lth_mm wheel here: rebuilding mmcv takes ~15 minutes. Nor

@@ -288,6 +288,18 @@ def test_config_errors_before_the_runner_exists(tmp_path, lottery, match):
     assert not (tmp_path / 'x').exists()  # nothing written
 
 
+def test_fresh_run_refuses_to_overwrite_an_experiment_and_resume_of_finished_is_a_noop(
+        tmp_path):
+    build_runner(toy_cfg(tmp_path)).train()
+    before = (tmp_path / 'round_1' / 'final.pth').stat().st_mtime_ns
+    with pytest.raises(FileExistsError, match='already holds a lottery experiment'):
+        build_runner(toy_cfg(tmp_path)).train()
+    runner = build_runner(toy_cfg(tmp_path, resume=True))
+    runner.train()  # everything finished: no round runs again
+    assert (tmp_path / 'round_1' / 'final.pth').stat().st_mtime_ns == before
+    assert len(lottery_hook(runner).summary) == 2
+
+
 def test_iter_based_loop_runs_rounds(tmp_path):
     cfg = toy_cfg(tmp_path, train_cfg=dict(by_epoch=False, max_iters=6, val_interval=3),
                   param_scheduler=None,

@@ -1,7 +1,11 @@
 # Quickstart / `make demo`: a full lottery experiment on the embedded synthetic shapes:
 # dense Mask R-CNN R18-FPN (round 0), its magnitude ticket at 80% sparsity of the prunable
-# weights (round 1, late reset to 1 epoch) and the random-ticket control (round 2).
-# Trained from scratch at 192 px on CPU; ~10 minutes on 2 cores.
+# weights (round 1, late reset to epoch 1) and the random-ticket control (round 2), each
+# trained from scratch and evaluated on COCO bbox + segm metrics.
+#
+# CPU-sized so that the three rounds fit in about 10 minutes on 2 cores: 128 px images,
+# a 128-channel FPN and heads (instead of 256), 64 sampled RoIs, 256-d box fcs, AdamW.
+# The architecture is otherwise mmdet's Mask R-CNN with a ResNet-18 backbone.
 #
 #   mim train lth_mm configs/quickstart/mask-rcnn_r18_fpn_lth-keep20_synthetic.py
 _base_ = [
@@ -30,12 +34,25 @@ model = dict(
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),
         rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=30)))
+
+# 128 px images (200 train, 30 val), generated on first use.
+data_root = 'data/lth_synthetic_128/'
+synthetic = dict(num_train=200, num_val=30, img_size=128, seed=0)
+train_dataloader = dict(dataset=dict(data_root=data_root, synthetic=synthetic))
+val_dataloader = dict(dataset=dict(data_root=data_root, synthetic=synthetic))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
 
 max_epochs = 4
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+# AdamW learns faster from scratch than SGD in this budget (measured: bbox mAP after the
+# first epoch 0.005 vs 0.001).
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.05),
     clip_grad=dict(max_norm=10, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),

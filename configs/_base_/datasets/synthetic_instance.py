@@ -4,19 +4,20 @@
 dataset_type = 'SyntheticCocoDataset'
 data_root = 'data/lth_synthetic/'
 synthetic = dict(num_train=200, num_val=50, img_size=192, seed=0)
-img_scale = (192, 192)
 backend_args = None
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    # Images are generated at `synthetic.img_size`: keep their size (Resize only records
+    # the scale factor, which PackDetInputs and the rescaling at test time need).
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))

@@ -97,6 +97,7 @@ class LotteryHook(Hook):
         """Resolve the scope, the rewind point and a given ticket; fail before training."""
         if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
             return  # runner.test()/val() also call before_run: nothing to set up
+        self._refuse_to_overwrite(runner)
         model = unwrap(runner.model)
         s = self.settings
         self.prunable_names = select_prunable(model, **s.scope_dict)
@@ -141,6 +142,19 @@ class LotteryHook(Hook):
         if s.rewind_from is not None:
             self.snapshot = self._load_rewind_checkpoint(s.rewind_from, model)
             runner.logger.info(f'[lottery] rewind state taken from {s.rewind_from}.')
+
+    @staticmethod
+    def _refuse_to_overwrite(runner) -> None:
+        """A fresh run must not overwrite the rounds of an earlier experiment."""
+        if getattr(runner, '_resume', False):
+            return
+        found = [n for n in (SUMMARY_NAME, SNAPSHOT_NAME, 'round_0')
+                 if osp.exists(osp.join(runner.work_dir, n))]
+        if found:
+            raise FileExistsError(
+                f'{runner.work_dir} already holds a lottery experiment ({", ".join(found)}). '
+                'Pass --resume to continue it (a finished one just prints its summary), or '
+                'choose another --work-dir; nothing was overwritten.')
 
     def _needs_snapshot(self) -> bool:
         """Whether round 0 must snapshot the weights for later rounds."""
