@@ -1,0 +1,4 @@
+# Faster R-CNN R50-FPN, 1x schedule, COCO detection: the paper's direct-pruning ticket,
+# keeping 20% of the prunable weights (one-shot: round 0 dense, round 1 the ticket), late
+# reset to one epoch. All from lottery_det.py (rounds=2, keep_ratio=0.2, rewind_epochs=1).
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '../_base_/lottery_det.py']

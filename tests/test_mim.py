@@ -1,0 +1,100 @@
+"""The zoo through OpenMMLab's `mim` command line, as a user runs it.
+
+`mim search lth_mm` lists every config of the zoo (from model-index.yml and the
+metafiles); `mim train lth_mm <detection quickstart> --cfg-options <tiny data>` runs a
+dense round and a ticket round and writes the summary; `mim test lth_mm <config>
+--checkpoint <round_1/final.pth>` evaluates the ticket and prints the metrics.
+"""
+import importlib.util
+import json
+import os.path as osp
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MIM = Path(sys.executable).with_name('mim')
+QUICKSTART = 'configs/quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py'
+TINY = dict(num_train=2, num_val=2, img_size=64, seed=0)
+
+
+def _zoo_names():
+    spec = importlib.util.spec_from_file_location(
+        'zoo_table', REPO / 'tools' / 'analysis' / 'zoo_table.py')
+    zoo_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(zoo_table)
+    return [osp.splitext(osp.basename(p))[0] for p in zoo_table.zoo_configs()]
+
+
+@pytest.fixture(scope='module')
+def mim():
+    if not MIM.exists():
+        pytest.skip(f'{MIM} not found: openmim is not installed in this environment')
+    index = REPO / 'lth_mm' / '.mim' / 'model-index.yml'
+    if not index.exists():
+        pytest.skip(f'{index} missing: the mim extension is not installed (make setup)')
+    return str(MIM)
+
+
+def _run(cmd, cwd, timeout=600):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f'{" ".join(cmd)}\nexited {proc.returncode}:\n{out[-6000:]}'
+    return out
+
+
+def tiny_options(data_root, loaders, evaluators):
+    """--cfg-options that put a quickstart on tiny synthetic data (64 px images, which the
+    quickstart pipelines keep at their size).
+
+    Args:
+        data_root (str): where the tiny data are generated.
+        loaders (list[str]): dataloader keys to redirect (all of those a run builds:
+            train and val for training, test for testing); they must all get the same
+            `synthetic` values since they share the folder.
+        evaluators (list[str]): evaluator keys whose ann_file to redirect.
+    """
+    opts = []
+    for loader in loaders:
+        opts.append(f'{loader}.dataset.data_root={data_root}')
+        opts += [f'{loader}.dataset.synthetic.{k}={v}' for k, v in TINY.items()]
+    opts += [f'{ev}.ann_file={data_root}annotations/instances_val.json' for ev in evaluators]
+    return opts
+
+
+def test_mim_search_lists_the_zoo(mim, tmp_path):
+    out = _run([mim, 'search', 'lth_mm', '--valid-config'], cwd=tmp_path, timeout=180)
+    missing = [n for n in _zoo_names() if f"'{n}'" not in out]
+    assert not missing, f'`mim search lth_mm` does not list {missing}:\n{out[-3000:]}'
+
+
+def test_mim_train_then_test_the_detection_quickstart(mim, tmp_path):
+    data_root = str(tmp_path / 'data') + '/'
+    work = tmp_path / 'work'
+    # 2 images at batch 2: one iteration per epoch; 2 epochs per round, val at the end;
+    # the late reset (1 epoch) is iteration 1 of round 0.
+    train_opts = tiny_options(
+        data_root, ['train_dataloader', 'val_dataloader'], ['val_evaluator']) + [
+            'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
+            'default_hooks.logger.interval=1']
+    # cwd is not the checkout: mim finds the config in the installed package by name.
+    out = _run([mim, 'train', 'lth_mm', QUICKSTART, '--gpus', '0', '--work-dir', str(work),
+                '--cfg-options', *train_opts], cwd=tmp_path)
+    assert 'Training command is' in out
+    summary = json.loads((work / 'lottery_summary.json').read_text())
+    rows = summary['rounds']
+    assert [r['kind'] for r in rows] == ['dense', 'ticket']
+    assert rows[1]['prunable_sparsity'] == pytest.approx(0.8, abs=1e-4)
+    assert 'coco/bbox_mAP' in rows[1]['metrics']
+    assert (work / 'lottery_summary.txt').is_file()
+    final = work / 'round_1' / 'final.pth'
+    assert final.is_file()
+
+    test_opts = tiny_options(data_root, ['test_dataloader'], ['test_evaluator'])
+    out = _run([mim, 'test', 'lth_mm', QUICKSTART, '--gpus', '0', '--checkpoint',
+                str(final), '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+                *test_opts], cwd=tmp_path)
+    assert 'Testing command is' in out
+    assert 'coco/bbox_mAP' in out, out[-3000:]
