@@ -39,7 +39,9 @@ model = dict(
 # 128 px images (200 train, 30 val), generated on first use.
 data_root = 'data/lth_synthetic_128/'
 synthetic = dict(num_train=200, num_val=30, img_size=128, seed=0)
-train_dataloader = dict(dataset=dict(data_root=data_root, synthetic=synthetic))
+# `indices`: train on the first 170 images (85 iterations an epoch) so that the three
+# rounds fit in 10 minutes (measured: 0.66 s an iteration, 10 min 48 s with all 200).
+train_dataloader = dict(dataset=dict(data_root=data_root, synthetic=synthetic, indices=170))
 val_dataloader = dict(dataset=dict(data_root=data_root, synthetic=synthetic))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
@@ -60,12 +62,12 @@ param_scheduler = [
          milestones=[max_epochs - 1], gamma=0.1)
 ]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+    checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1,
                     save_best='coco/bbox_mAP', rule='greater'),
     logger=dict(type='LoggerHook', interval=20))
 randomness = dict(seed=0)
 auto_scale_lr = dict(enable=False, base_batch_size=2)
 
-# Late resetting at a quarter epoch = 25 of 300 iterations, about the paper's fraction
+# Late resetting at a quarter epoch = 21 of 255 iterations, about the paper's fraction
 # (1 epoch of a 12-epoch schedule).
 lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=0.25, controls=['random_ticket'])
