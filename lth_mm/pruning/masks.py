@@ -225,11 +225,6 @@ class MaskSet:
                     bits=[pack_bool(m) for m in self._masks.values()])
 
 
-def named_parameters_dict(model: nn.Module) -> Dict[str, nn.Parameter]:
-    """``dict(model.named_parameters())`` (kept here so callers don't repeat it)."""
-    return dict(model.named_parameters())
-
-
 def count_parameters(model: nn.Module) -> int:
     """Number of elements of all named parameters (the paper's network size)."""
     return sum(p.numel() for p in model.parameters())

@@ -40,7 +40,7 @@ def main(argv=None):
 
     from lth_mm.apis import build_model_from_cfg
     from lth_mm.engine.optim import MaskEnforcer
-    from lth_mm.pruning import MaskSet, global_magnitude, select_prunable
+    from lth_mm.pruning import LotterySettings, MaskSet, global_magnitude, select_prunable
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -64,9 +64,7 @@ def main(argv=None):
         if len(batches) == args.batches:
             break
 
-    names = select_prunable(model, **{k: (cfg.get('lottery') or {}).get(k) for k in
-                                      ('groups', 'include', 'exclude')},
-                            scope=(cfg.get('lottery') or {}).get('scope', 'paper'))
+    names = select_prunable(model, **LotterySettings.from_dict(cfg.get('lottery')).scope_dict)
     params = dict(model.named_parameters())
     w = {n: params[n].detach() for n in names}
     masks = MaskSet(global_magnitude(w, {n: torch.ones_like(t, dtype=torch.bool)

@@ -14,14 +14,13 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import EMAHook, Hook
-from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 
 from ...fileio import atomic_torch_save, atomic_write_json, atomic_write_text
 from ...pruning import (LotterySettings, MaskSet, check_fits, compute_masks,
                         count_parameters, load_ticket, permute_within, random_with_counts,
-                        save_ticket, select_prunable)
+                        save_ticket, select_prunable, zero_fraction)
 from ...report import format_summary_table
 from ..optim.mask_enforcer import MaskEnforcer
 from ..utils import broadcast_masks, get_rng_state, set_rng_state, unwrap
@@ -394,14 +393,13 @@ class LotteryHook(Hook):
         model = unwrap(runner.model)
         params = dict(model.named_parameters())
         masks = self.masks
-        zeros = sum(int((params[n] == 0).sum()) for n in self.prunable_names)
-        prunable = sum(params[n].numel() for n in self.prunable_names)
         row = dict(
             round=self.round, kind=entry['kind'], keep_ratio=entry['keep_ratio'],
             prunable_sparsity=0.0 if masks is None else masks.prunable_sparsity(),
             network_sparsity=0.0 if masks is None else masks.network_sparsity(
                 self.network_params),
-            zero_fraction_of_prunable=zeros / max(prunable, 1),
+            zero_fraction_of_prunable=zero_fraction(
+                params[n].detach() for n in self.prunable_names),
             metrics={k: _to_py(v) for k, v in (metrics or {}).items()},
             best_checkpoint=runner.message_hub.get_info('best_ckpt', None),
             final_checkpoint=osp.join(self.round_dir(runner), 'final.pth'),
