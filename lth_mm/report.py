@@ -1,11 +1,22 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Text reports of a lottery experiment (pure Python)."""
+"""The per-round summary of a lottery experiment: its writer, its reader and its table.
+
+``work_dir/lottery_summary.json`` (see :mod:`lth_mm.paths`) is written here and read here.
+Other hooks add fields to the current round's row with :func:`add_round_extras` (during the
+round, or in their own ``after_lottery_round`` at a priority higher than the
+``LotteryHook``'s ``BELOW_NORMAL``); the row is written when the round ends.
+"""
 import json
 import os.path as osp
 import re
-from typing import List, Sequence
+from typing import Any, List, Sequence
 
 from terminaltables import AsciiTable
+
+from . import paths
+from .fileio import atomic_write_json, atomic_write_text
+
+ROUND_EXTRAS_KEY = 'lottery/round_extras'
 
 # Headline metrics shown in the table: mmdet COCO/VOC and mmpose COCO keys.
 _HEADLINE = re.compile(r'(bbox_mAP|segm_mAP|/AP|/mAP|^mAP)$')
@@ -43,11 +54,42 @@ def format_summary_table(rows: Sequence[dict]) -> str:
     return table.table
 
 
+def add_round_extras(message_hub, **fields: Any) -> None:
+    """Add fields to the current round's summary row (e.g. ``compact_bytes=...``).
+
+    Args:
+        message_hub: the runner's ``MessageHub`` (``runner.message_hub``).
+        **fields: JSON-serialisable values; they land in the row's ``extras`` dict.
+    """
+    extras = dict(message_hub.get_info(ROUND_EXTRAS_KEY, None) or {})
+    extras.update(fields)
+    message_hub.update_info(ROUND_EXTRAS_KEY, extras)
+
+
+def pop_round_extras(message_hub) -> dict:
+    """Take (and clear) the fields added with :func:`add_round_extras` this round."""
+    extras = dict(message_hub.get_info(ROUND_EXTRAS_KEY, None) or {})
+    message_hub.update_info(ROUND_EXTRAS_KEY, {})
+    return extras
+
+
+def write_summary(work_dir: str, summary: dict) -> None:
+    """Write ``lottery_summary.json`` and ``lottery_summary.txt`` atomically.
+
+    Args:
+        work_dir: the experiment's work_dir.
+        summary: ``{'plan', 'settings', 'network_params', 'rounds': [row, ...]}``.
+    """
+    atomic_write_json(summary, paths.summary_json(work_dir))
+    atomic_write_text(format_summary_table(summary.get('rounds', [])) + '\n',
+                      paths.summary_txt(work_dir))
+
+
 def load_summary(work_dir_or_file: str) -> dict:
     """Read ``lottery_summary.json`` from a work dir (or the file itself)."""
     path = work_dir_or_file
     if osp.isdir(path):
-        path = osp.join(path, 'lottery_summary.json')
+        path = paths.summary_json(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} not found: has a lottery round finished there yet?')
     with open(path) as f:

@@ -6,13 +6,15 @@ Layout (``torch.save`` of plain containers, loadable with ``weights_only=True``)
     {'format': 'lth_mm.ticket', 'version': 1,
      'masks': MaskSet.state_dict(),           # bit-packed, 1 bit per prunable weight
      'meta': {'round', 'kind', 'keep_ratio', 'prunable_sparsity', 'network_sparsity',
-              'network_params', 'scope', 'criterion', 'rewind', 'lth_mm_version', ...}}
+              'network_params', 'scope', 'criterion', 'rewind', 'lth_mm_version', ...},
+     'values': {state_dict key: tensor} or absent}  # start values a ticket carries
+                                                      # (transferred tickets), else none
 """
 import os
 import pickle
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 import torch
 
@@ -34,24 +36,32 @@ class Ticket:
     Args:
         masks: the masks (boolean CPU tensors).
         meta: metadata dict (see module docstring).
+        values: optional start values (a partial ``state_dict``) the ticket carries, e.g.
+            an ImageNet ticket's backbone weights; None when the ticket is a mask only.
     """
     masks: MaskSet
     meta: Dict[str, Any] = field(default_factory=dict)
+    values: Optional[Dict[str, torch.Tensor]] = None
 
 
-def save_ticket(path: str, masks: MaskSet, meta: Mapping[str, Any]) -> None:
+def save_ticket(path: str, masks: MaskSet, meta: Mapping[str, Any],
+                values: Optional[Mapping[str, torch.Tensor]] = None) -> None:
     """Save a ticket atomically.
 
     Args:
         path: destination file.
         masks: the mask set.
         meta: metadata (plain Python values).
+        values: optional start values (partial ``state_dict``) carried by the ticket.
     """
     from ..version import __version__
     meta = dict(meta)
     meta.setdefault('lth_mm_version', __version__)
-    atomic_torch_save(dict(format=TICKET_FORMAT, version=TICKET_VERSION,
-                           masks=masks.state_dict(), meta=meta), path)
+    obj = dict(format=TICKET_FORMAT, version=TICKET_VERSION, masks=masks.state_dict(),
+               meta=meta)
+    if values is not None:
+        obj['values'] = {k: v.detach().cpu().clone() for k, v in values.items()}
+    atomic_torch_save(obj, path)
 
 
 def load_ticket(path: str) -> Ticket:
@@ -86,7 +96,12 @@ def load_ticket(path: str) -> Ticket:
         masks = MaskSet.from_state_dict(obj['masks'])
     except (KeyError, ValueError, TypeError) as e:
         raise TicketError(f'ticket file {path!r} has corrupt masks ({e}). {hint}') from e
-    return Ticket(masks=masks, meta=dict(obj.get('meta', {})))
+    values = obj.get('values')
+    if values is not None and not (isinstance(values, dict) and all(
+            isinstance(v, torch.Tensor) for v in values.values())):
+        raise TicketError(f'ticket file {path!r} has corrupt values (expected a dict of '
+                          f'tensors). {hint}')
+    return Ticket(masks=masks, meta=dict(obj.get('meta', {})), values=values)
 
 
 def check_fits(masks: MaskSet, params: Mapping[str, torch.Tensor],

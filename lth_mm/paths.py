@@ -1,0 +1,95 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""The run layout of a lottery experiment: every file name in one place (pure Python).
+
+The lottery hook, the loops, the reports and the tools all find a run's files through these
+functions, so a name changes here and nowhere else::
+
+    work_dir/
+      lottery_summary.json      one row per finished round (lth_mm.report reads/writes it)
+      lottery_summary.txt       the same as a table
+      rewind_snapshot.pth       the late-reset weights taken in round 0
+      early_bird.json           round-0 mask-evolution log (EarlyBirdHook)
+      round_{r}/
+        ticket.pth              masks + metadata (lth_mm.pruning.ticket)
+        ticket_compact.lthc     the compact lossless ticket (bitmask + values)
+        final.pth               the round's final weights (plain mmengine checkpoint)
+        val_loss.json           validation loss per evaluation (ValLossHook)
+        results/                COCO-format predictions and per-category AP of the
+                                round's final evaluation (EvalArtifactsHook)
+"""
+import os.path as osp
+
+SUMMARY_JSON = 'lottery_summary.json'
+SUMMARY_TXT = 'lottery_summary.txt'
+SNAPSHOT = 'rewind_snapshot.pth'
+EARLY_BIRD_JSON = 'early_bird.json'
+TICKET = 'ticket.pth'
+COMPACT_TICKET = 'ticket_compact.lthc'
+FINAL_CHECKPOINT = 'final.pth'
+VAL_LOSS_JSON = 'val_loss.json'
+RESULTS_DIR = 'results'
+ROUND_PREFIX = 'round_'
+
+
+def round_dir(work_dir: str, r: int) -> str:
+    """``work_dir/round_{r}``.
+
+    Args:
+        work_dir: the experiment's work_dir.
+        r: round index.
+
+    Returns:
+        str: the round's directory.
+    """
+    return osp.join(work_dir, f'{ROUND_PREFIX}{int(r)}')
+
+
+def summary_json(work_dir: str) -> str:
+    """Path of the per-round summary (JSON)."""
+    return osp.join(work_dir, SUMMARY_JSON)
+
+
+def summary_txt(work_dir: str) -> str:
+    """Path of the per-round summary (text table)."""
+    return osp.join(work_dir, SUMMARY_TXT)
+
+
+def snapshot(work_dir: str) -> str:
+    """Path of the rewind snapshot written in round 0."""
+    return osp.join(work_dir, SNAPSHOT)
+
+
+def early_bird_json(work_dir: str) -> str:
+    """Path of the early-bird log of round 0."""
+    return osp.join(work_dir, EARLY_BIRD_JSON)
+
+
+def ticket(work_dir: str, r: int) -> str:
+    """Path of round ``r``'s ticket (masks + metadata)."""
+    return osp.join(round_dir(work_dir, r), TICKET)
+
+
+def compact_ticket(work_dir: str, r: int) -> str:
+    """Path of round ``r``'s compact lossless ticket."""
+    return osp.join(round_dir(work_dir, r), COMPACT_TICKET)
+
+
+def final_checkpoint(work_dir: str, r: int) -> str:
+    """Path of round ``r``'s final weights."""
+    return osp.join(round_dir(work_dir, r), FINAL_CHECKPOINT)
+
+
+def val_loss_json(work_dir: str, r: int) -> str:
+    """Path of round ``r``'s validation-loss log."""
+    return osp.join(round_dir(work_dir, r), VAL_LOSS_JSON)
+
+
+def results_dir(work_dir: str, r: int) -> str:
+    """Directory of round ``r``'s final evaluation artefacts (COCO results, per-class AP)."""
+    return osp.join(round_dir(work_dir, r), RESULTS_DIR)
+
+
+def experiment_markers(work_dir: str) -> list:
+    """Files/dirs whose presence means ``work_dir`` already holds a lottery experiment."""
+    return [p for p in (summary_json(work_dir), snapshot(work_dir), round_dir(work_dir, 0))
+            if osp.exists(p)]
