@@ -22,7 +22,7 @@ lottery = dict(
     prune_rate=0.2,         # for 'fixed_rate' (open_lth uses 0.2)
     sparsities=None,        # for 'list', e.g. [0.5, 0.8]
     # ---- which weights -----------------------------------------------------------------
-    scope='paper',          # 'paper': every conv/fc weight except 1x1 shortcut convs and
+    prune_scope='paper',    # 'paper': every conv/fc weight except 1x1 shortcut convs and
                             #   final predictors (cls, box reg, objectness, mask logits,
                             #   keypoint heatmaps); norms and biases never pruned
                             # 'backbone': the paper rule, backbone only; 'all': every

@@ -10,4 +10,4 @@
 # size: the hook converts it with the train dataloader's length (7,329 iterations at
 # mmdet's 8 GPUs x 2 images).
 _base_ = ['./lottery.py']
-lottery = dict(rounds=2, keep_ratio=0.2, scope='paper', rewind_epochs=1)
+lottery = dict(rounds=2, keep_ratio=0.2, prune_scope='paper', rewind_epochs=1)

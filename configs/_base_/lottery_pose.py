@@ -10,4 +10,4 @@
 # The 210-epoch schedule makes that an earlier point of training than on COCO detection
 # (1/210 instead of 1/12 of the schedule).
 _base_ = ['./lottery.py']
-lottery = dict(rounds=2, keep_ratio=0.2, scope='paper', rewind_epochs=1)
+lottery = dict(rounds=2, keep_ratio=0.2, prune_scope='paper', rewind_epochs=1)

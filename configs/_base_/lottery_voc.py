@@ -14,4 +14,4 @@
 # reports global pruning as better above 60% sparsity; the defaults follow the paper
 # (global). `--cfg-options lottery.criterion=layerwise_magnitude` reproduces the code.
 _base_ = ['./lottery.py']
-lottery = dict(rounds=2, keep_ratio=0.2, scope='paper', rewind_epochs=0.145)
+lottery = dict(rounds=2, keep_ratio=0.2, prune_scope='paper', rewind_epochs=0.145)

@@ -1,6 +1,7 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 """Small mmengine-side helpers shared by the lottery hook and loops."""
 import contextlib
+import copy
 import random
 from typing import Dict, List
 
@@ -50,6 +51,54 @@ def preserved_rng():
         yield
     finally:
         set_rng_state(state)
+
+
+def fresh_init_state(model_cfg, seed: int) -> Dict[str, torch.Tensor]:
+    """The state of a freshly built and initialised copy of a model, on CPU.
+
+    "Fresh" means the model's own initialisation rules (``init_weights`` with every
+    ``init_cfg`` that is not ``Pretrained``) under a seed of its own: pretrained weights
+    (``init_cfg=dict(type='Pretrained')``, ``load_from``) are a learned initialisation and
+    are left out, so the random re-initialisation control re-draws every weight. The
+    training random streams are not touched.
+
+    Args:
+        model_cfg: the config's ``model`` dict.
+        seed: seed of the new draw (the same on every rank, so ranks agree).
+
+    Returns:
+        dict[str, Tensor]: the new model's ``state_dict``.
+    """
+    from mmengine.registry import MODELS
+    cfg = _drop_pretrained(copy.deepcopy(model_cfg))
+    with preserved_rng():
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+        model = MODELS.build(cfg)
+        if hasattr(model, 'init_weights'):
+            model.init_weights()
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def _drop_pretrained(cfg):
+    """Remove ``init_cfg`` entries of type ``Pretrained`` (anywhere in a config)."""
+    if isinstance(cfg, dict):
+        out = type(cfg)()
+        for k, v in cfg.items():
+            if k == 'init_cfg' and _is_pretrained(v):
+                continue
+            if k == 'init_cfg' and isinstance(v, (list, tuple)):
+                v = type(v)(c for c in v if not _is_pretrained(c))
+            out[k] = _drop_pretrained(v)
+        return out
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_drop_pretrained(v) for v in cfg)
+    return cfg
+
+
+def _is_pretrained(init_cfg) -> bool:
+    return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
 
 
 def broadcast_masks(masks: Dict[str, torch.Tensor], src: int = 0) -> Dict[str, torch.Tensor]:

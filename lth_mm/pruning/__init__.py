@@ -7,7 +7,10 @@ from .schedule import SCHEDULES, ScheduleError, keep_ratios
 from .scope import (MODULE_GROUPS, PRESETS, ScopeError, group_of, resolve_groups,
                     select_prunable)
 from .settings import CONTROLS, REWIND_MODES, LotteryConfigError, LotterySettings
-from .ticket import Ticket, TicketError, check_fits, load_ticket, save_ticket
+from . import rounds
+from .rounds import KINDS, RoundStart, round_start
+from .ticket import (Ticket, TicketError, check_fits, load_ticket, save_ticket,
+                     ticket_meta)
 
 __all__ = [
     'CRITERIA', 'compute_masks', 'global_magnitude', 'layerwise_magnitude', 'permute_within',
@@ -15,5 +18,6 @@ __all__ = [
     'zero_fraction', 'SCHEDULES', 'ScheduleError', 'keep_ratios', 'MODULE_GROUPS', 'PRESETS',
     'ScopeError', 'group_of', 'resolve_groups', 'select_prunable', 'CONTROLS', 'REWIND_MODES',
     'LotteryConfigError', 'LotterySettings', 'Ticket', 'TicketError', 'check_fits',
-    'load_ticket', 'save_ticket'
+    'load_ticket', 'save_ticket', 'ticket_meta', 'rounds', 'KINDS', 'RoundStart',
+    'round_start'
 ]

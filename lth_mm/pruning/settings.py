@@ -15,6 +15,15 @@ from .scope import PRESETS, ScopeError, resolve_groups
 
 CONTROLS = ('random_ticket', 'random_reinit')
 REWIND_MODES = ('restart', 'continue', 'lr')
+REWIND_WEIGHTS = ('raw', 'ema')
+TRANSFER_MODES = ('imagenet', 'mask', 'task')
+# Keys that were renamed: old name -> new name (a config using the old one gets an error
+# naming the new one). `scope` clashed with mmengine's own use of the word (`default_scope`,
+# registry `_scope_`); `cfg.lottery.scope` must read the pruning scope without surprises.
+RENAMED_KEYS = {'scope': 'prune_scope'}
+# Settings that only say where to find files; every other key shapes the experiment and
+# must match on resume.
+_LOCATION_KEYS = ()
 
 
 class LotteryConfigError(ValueError):
@@ -31,7 +40,7 @@ class LotterySettings:
         schedule: ``'geometric'`` | ``'fixed_rate'`` | ``'list'``.
         prune_rate: fraction of remaining weights pruned per round (``fixed_rate``).
         sparsities: explicit prunable sparsity per pruned round (``list``).
-        scope: ``'paper'`` | ``'backbone'`` | ``'all'``.
+        prune_scope: ``'paper'`` | ``'backbone'`` | ``'all'`` (was ``scope``).
         groups: module groups to restrict the scope to (VOC ablation presets).
         include: regexes a prunable name must match (any).
         exclude: regexes that drop a name.
@@ -40,13 +49,22 @@ class LotterySettings:
             ``'random_ticket'`` (same per-layer counts, random positions) and
             ``'random_reinit'`` (same mask, weights re-initialised at random).
         rewind_iter: rewind point in iterations of round 0 (0 = initialisation).
-        rewind_epochs: rewind point in epochs (converted with the train dataloader length,
-            so it stays right when the batch size changes). Exclusive with ``rewind_iter``.
-        rewind_from: take the rewind state from this checkpoint instead of round 0.
+        rewind_epochs: rewind point in passes over the training images (dataset wrappers
+            such as ``RepeatDataset`` are unwrapped; iterations per epoch = images /
+            (world size x batch size), whatever the sampler). Exclusive with
+            ``rewind_iter``.
+        rewind_from: take the rewind state from this checkpoint instead of round 0; the
+            rewind iteration is the checkpoint's ``meta.iter``.
+        rewind_weights: ``'raw'`` (the trained weights) or ``'ema'`` (the ``EMAHook``
+            average) as the rewind state, for the in-run snapshot and ``rewind_from``.
         rewind_mode: ``'restart'`` (the paper: rewind weights, retrain the full schedule),
             ``'continue'`` (open_lth: rewind weights, continue the schedule from the rewind
             point) or ``'lr'`` (Renda et al.: keep final weights, rewind the LR schedule).
         ticket: train this ticket file's mask (from the rewind state / initialisation).
+        transfer: build the ticket by transfer at the start of the run:
+            ``dict(mode='imagenet'|'mask'|'task', source=PATH, keep_ratio=None,
+            threshold='model'|'backbone')`` (see :mod:`lth_mm.transfer`); trained like
+            ``ticket``.
         seed: seed of the random controls and the random criterion.
     """
     rounds: int = 2
@@ -54,7 +72,7 @@ class LotterySettings:
     schedule: str = 'geometric'
     prune_rate: float = 0.2
     sparsities: Optional[List[float]] = None
-    scope: str = 'paper'
+    prune_scope: str = 'paper'
     groups: Optional[List[str]] = None
     include: Optional[List[str]] = None
     exclude: Optional[List[str]] = None
@@ -64,7 +82,9 @@ class LotterySettings:
     rewind_epochs: Optional[float] = None
     rewind_from: Optional[str] = None
     rewind_mode: str = 'restart'
+    rewind_weights: str = 'raw'
     ticket: Optional[str] = None
+    transfer: Optional[dict] = None
     seed: int = 0
 
     # ------------------------------------------------------------------ construction
@@ -84,6 +104,13 @@ class LotterySettings:
         cfg = dict(cfg or {})
         cfg.pop('type', None)
         valid = [f.name for f in fields(cls)]
+        renamed = [k for k in cfg if k in RENAMED_KEYS]
+        if renamed:
+            raise LotteryConfigError(
+                'Renamed lottery key(s): ' + ', '.join(
+                    f'{k!r} is now {RENAMED_KEYS[k]!r}' for k in renamed) +
+                '. Rename them in your config (e.g. lottery=dict(prune_scope=\'paper\')) or '
+                'on the command line (--cfg-options lottery.prune_scope=paper).')
         unknown = [k for k in cfg if k not in valid]
         if unknown:
             msgs = []
@@ -105,8 +132,12 @@ class LotterySettings:
         err = LotteryConfigError
         if not isinstance(self.rounds, int) or isinstance(self.rounds, bool) or self.rounds < 1:
             raise err(f'lottery.rounds must be an integer >= 1, got {self.rounds!r}.')
-        if self.scope not in PRESETS:
-            raise err(f'lottery.scope must be one of {PRESETS}, got {self.scope!r}.')
+        if self.prune_scope not in PRESETS:
+            raise err(f'lottery.prune_scope must be one of {PRESETS}, '
+                      f'got {self.prune_scope!r}.')
+        if self.rewind_weights not in REWIND_WEIGHTS:
+            raise err(f'lottery.rewind_weights must be one of {REWIND_WEIGHTS}, '
+                      f'got {self.rewind_weights!r}.')
         if self.criterion not in CRITERIA:
             raise err(f'lottery.criterion must be one of {CRITERIA}, got {self.criterion!r}.')
         if self.schedule not in SCHEDULES:
@@ -129,25 +160,64 @@ class LotterySettings:
             raise err(f'lottery.rewind_iter must be an integer >= 0, got {self.rewind_iter!r}.')
         if self.rewind_epochs is not None and not float(self.rewind_epochs) >= 0:
             raise err(f'lottery.rewind_epochs must be >= 0, got {self.rewind_epochs!r}.')
-        if self.ticket is not None and self.controls:
+        self._validate_transfer()
+        if self.ticket is not None and self.transfer is not None:
+            raise err('lottery.ticket and lottery.transfer are exclusive: a transfer builds '
+                      'the ticket; give one of them.')
+        if self.given_ticket and self.rewind_from is None and (
+                self.rewind_iter or self.rewind_epochs):
+            raise err('A given ticket (lottery.ticket / lottery.transfer) starts every round '
+                      'from the same state: its initial state, or lottery.rewind_from. Drop '
+                      'lottery.rewind_iter / rewind_epochs, or give rewind_from=CHECKPOINT.')
+        if self.given_ticket and self.controls:
             raise err('lottery.controls need the magnitude ticket of this run; they cannot be '
                       'combined with lottery.ticket (run the controls in the run that found '
                       'the ticket).')
         if self.controls and self.rewind_mode == 'lr':
             raise err("lottery.controls compare tickets rewound to the same weights; they need "
                       "rewind_mode 'restart' or 'continue', not 'lr'.")
-        if self.ticket is None and self.controls and self.rounds < 2:
+        if not self.given_ticket and self.controls and self.rounds < 2:
             raise err('lottery.controls run after a pruned round: set lottery.rounds >= 2.')
         try:
             self.keep_ratios()
         except ScheduleError as e:
             raise err(str(e)) from e
 
+    def _validate_transfer(self) -> None:
+        if self.transfer is None:
+            return
+        t = self.transfer
+        valid = ('mode', 'source', 'keep_ratio', 'threshold')
+        if not isinstance(t, Mapping) or 'mode' not in t or 'source' not in t:
+            raise LotteryConfigError(
+                'lottery.transfer must be a dict with at least `mode` and `source`, e.g. '
+                "dict(mode='imagenet', source='imagenet_ticket.pth'); got " + repr(t) + '.')
+        unknown = [k for k in t if k not in valid]
+        if unknown:
+            raise LotteryConfigError(f'lottery.transfer: unknown key(s) {unknown}; valid keys: '
+                                     f'{list(valid)}.')
+        if t['mode'] not in TRANSFER_MODES:
+            raise LotteryConfigError(f'lottery.transfer.mode must be one of {TRANSFER_MODES}, '
+                                     f"got {t['mode']!r}.")
+        k = t.get('keep_ratio')
+        if k is not None and not (isinstance(k, (int, float)) and 0 < k <= 1):
+            raise LotteryConfigError(
+                f'lottery.transfer.keep_ratio must be in (0, 1], got {k!r}.')
+
     # ------------------------------------------------------------------ derived values
+    @property
+    def given_ticket(self) -> bool:
+        """Whether the mask is given (a ticket file or a transfer), not found by pruning."""
+        return self.ticket is not None or self.transfer is not None
+
     def keep_ratios(self) -> List[float]:
-        """Cumulative keep ratio of each main round (round 0 = 1.0 unless a ticket is given)."""
-        if self.ticket is not None:
-            return [1.0] * self.rounds  # the ticket fixes the mask; rounds re-train it
+        """Cumulative keep ratio of each main round (round 0 = 1.0 unless a ticket is given).
+
+        For a given ticket the ratio is unknown until the ticket is read; the plan holds
+        None and the summary reports the ticket's real keep ratio.
+        """
+        if self.given_ticket:
+            return [None] * self.rounds  # the ticket fixes the mask; rounds re-train it
         return keep_ratios(self.rounds, self.schedule, self.keep_ratio, self.prune_rate,
                            self.sparsities)
 
@@ -162,7 +232,7 @@ class LotterySettings:
         ratios = self.keep_ratios()
         plan = []
         for r, k in enumerate(ratios):
-            if self.ticket is not None:
+            if self.given_ticket:
                 kind = 'given_ticket'
             else:
                 kind = 'dense' if r == 0 else 'ticket'
@@ -172,12 +242,41 @@ class LotterySettings:
         return plan
 
     def to_dict(self) -> dict:
+        """The settings as a plain dict (what the hook stores in checkpoints)."""
         return asdict(self)
+
+    def differences(self, other: Mapping[str, Any]) -> List[str]:
+        """Keys whose value differs from ``other`` (a :meth:`to_dict` of another run).
+
+        Args:
+            other: settings stored by an earlier run (older checkpoints may use renamed keys).
+
+        Returns:
+            list[str]: the differing keys, sorted.
+        """
+        other = {RENAMED_KEYS.get(k, k): v for k, v in dict(other).items()}
+        mine = self.to_dict()
+        return sorted(k for k in set(mine) | set(other)
+                      if k not in _LOCATION_KEYS and _norm(mine.get(k)) != _norm(other.get(k)))
 
     @property
     def scope_dict(self) -> dict:
-        return dict(scope=self.scope, groups=self.groups, include=self.include,
+        """The keyword arguments of :func:`lth_mm.pruning.select_prunable`."""
+        return dict(scope=self.prune_scope, groups=self.groups, include=self.include,
                     exclude=self.exclude)
+
+
+def _norm(v):
+    """Compare lists and tuples, ints and floats alike (configs and JSON differ there)."""
+    if isinstance(v, (list, tuple)):
+        return [_norm(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _norm(x) for k, x in v.items()}
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)):
+        return float(v)
+    return v
 
 
 def describe_keys() -> Sequence[str]:

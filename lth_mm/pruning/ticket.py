@@ -64,6 +64,28 @@ def save_ticket(path: str, masks: MaskSet, meta: Mapping[str, Any],
     atomic_torch_save(obj, path)
 
 
+def ticket_meta(masks: MaskSet, network_params: int, **fields: Any) -> Dict[str, Any]:
+    """The metadata of a ticket: the one place that defines its standard fields.
+
+    Args:
+        masks: the ticket's masks.
+        network_params: all parameters of the model (for the network sparsity).
+        **fields: what the caller knows besides (round, kind, scope, criterion, rewind,
+            source checkpoint, ...).
+
+    Returns:
+        dict: ``keep_ratio`` (of the prunable weights, from the masks),
+        ``prunable_sparsity``, ``network_sparsity``, ``network_params``,
+        ``prunable_params`` and ``fields``.
+    """
+    meta = dict(keep_ratio=1 - masks.prunable_sparsity(),
+                prunable_sparsity=masks.prunable_sparsity(),
+                network_sparsity=masks.network_sparsity(network_params),
+                network_params=int(network_params), prunable_params=masks.numel())
+    meta.update(fields)
+    return meta
+
+
 def load_ticket(path: str) -> Ticket:
     """Load and validate a ticket file.
 

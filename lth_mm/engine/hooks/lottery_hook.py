@@ -1,37 +1,46 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""The lottery hook: pruning, rewinding, masks in checkpoints, the per-round summary.
+"""The lottery hook: carries out each round's pruning decision and records the round.
 
-The hook owns the state of a lottery experiment (round index, the mask set, the rewind
-snapshot, the summary) and checkpoints it; the lottery train loops
-(:mod:`lth_mm.engine.loops`) decide *when* a round starts and ends and call
-:meth:`LotteryHook.start_round` / :meth:`LotteryHook.end_round`. The pruning maths lives in
-:mod:`lth_mm.pruning` and is called from here.
+The lottery loops (:mod:`lth_mm.engine.loops`) fire ``before_lottery_round`` and
+``after_lottery_round``; this hook answers them. Where things live:
+
+* which masks and which weights a round starts from: :func:`lth_mm.pruning.round_start`
+  (pure), carried out here;
+* the rewind point and ``rewind_from`` files: :mod:`lth_mm.engine.rewind`;
+* file names: :mod:`lth_mm.paths`; ticket metadata: :func:`lth_mm.pruning.ticket_meta`;
+  the summary file and table: :mod:`lth_mm.report`;
+* keeping pruned weights at zero: :class:`~lth_mm.engine.optim.MaskEnforcer`.
+
+Its state (round, masks, last magnitude ticket, rewind point and snapshot file, summary
+rows, settings, per-rank random states) is saved under ``checkpoint['lth_mm']``.
 """
 import copy
 import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.dist import is_main_process
-from mmengine.hooks import EMAHook, Hook
+from mmengine.dist import (all_gather_object, broadcast_object_list, get_rank,
+                           get_world_size, is_main_process)
+from mmengine.hooks import CheckpointHook, EMAHook, Hook
 from mmengine.registry import HOOKS
-from mmengine.runner import BaseLoop
+from mmengine.runner import EpochBasedTrainLoop
 
-from ...fileio import atomic_torch_save, atomic_write_json, atomic_write_text
-from ...pruning import (LotterySettings, MaskSet, check_fits, compute_masks,
-                        count_parameters, load_ticket, permute_within, random_with_counts,
-                        save_ticket, select_prunable, zero_fraction)
-from ...report import format_summary_table
+from ... import paths
+from ...fileio import atomic_torch_save, atomic_write_text
+from ...pruning import (LotterySettings, MaskSet, check_fits, count_parameters, load_ticket,
+                        save_ticket, select_prunable, ticket_meta, zero_fraction)
+from ...pruning import rounds as R
+from ...report import format_summary_table, pop_round_extras, write_summary
 from ..optim.mask_enforcer import MaskEnforcer
-from ..utils import broadcast_masks, get_rng_state, set_rng_state, unwrap
+from ..rewind import (RewindError, dataset_images, iters_per_epoch, load_rewind_checkpoint,
+                      loader_batch_size, resolve_rewind_iter, warmup_warning)
+from ..utils import (broadcast_masks, fresh_init_state, get_rng_state, set_rng_state,
+                     unwrap)
 
 CKPT_KEY = 'lth_mm'
-SNAPSHOT_NAME = 'rewind_snapshot.pth'
-SUMMARY_NAME = 'lottery_summary.json'
+STATE_VERSION = 2
 
-
-class RewindError(ValueError):
-    """Invalid rewind point or rewind checkpoint."""
+__all__ = ['LotteryHook', 'RewindError', 'CKPT_KEY']
 
 
 @HOOKS.register_module()
@@ -40,11 +49,7 @@ class LotteryHook(Hook):
 
     Built by :class:`~lth_mm.engine.runner.LotteryRunner` from the config's top-level
     ``lottery = dict(...)`` (every key is documented in
-    :class:`~lth_mm.pruning.LotterySettings` and ``configs/_base_/lottery.py``).
-
-    What it owns (and saves under ``checkpoint['lth_mm']``): the round index and whether it
-    finished, the masks (bit-packed), the last magnitude ticket (for the controls), the
-    rewind iteration and snapshot file, the summary rows and the random states. Weights in
+    :class:`~lth_mm.pruning.LotterySettings` and ``configs/_base_/lottery.py``). Weights in
     checkpoints stay a plain ``state_dict`` with pruned entries at zero, so any checkpoint
     loads into a plain mmdet/mmpose model with ``strict=True``.
 
@@ -53,19 +58,19 @@ class LotteryHook(Hook):
     """
 
     # After EMAHook (NORMAL) so that masking the EMA copy in ``after_train_iter`` sees the
-    # updated average.
+    # updated average; before CheckpointHook (VERY_LOW) so its saves see this round's state.
     priority = 'BELOW_NORMAL'
+    # Keeps its state across rounds (the loops restore every other hook between rounds).
+    lottery_persistent = True
 
     def __init__(self, **lottery):
         self.settings = LotterySettings.from_dict(lottery)
         self.plan = self.settings.plan()
         # --- checkpointed state
         self.round = 0
-        self.round_started = False
-        self.round_finished = False
         self.masks: Optional[MaskSet] = None
         self.ticket_state: Optional[dict] = None  # last magnitude ticket, for controls
-        self.rewind_iter: Optional[int] = None
+        self.rewind_iter = 0
         self.snapshot_path: Optional[str] = None
         self.summary: List[dict] = []
         # --- runtime only
@@ -73,29 +78,28 @@ class LotteryHook(Hook):
         self.enforcer: Optional[MaskEnforcer] = None
         self.prunable_names: List[str] = []
         self.network_params = 0
-        self.resumed = False
-        self._given_ticket: Optional[MaskSet] = None
+        self._set_up = False
+        self._given = None  # Ticket of lottery.ticket / lottery.transfer
+        self._pending_rng: Optional[list] = None
+        self._rng_at: Optional[tuple] = None  # (round, iter) of the gathered states
+        self._rng_states: Optional[list] = None
+        self._rewind_from_iter = 0
 
-    # ================================================================ properties
-    @property
-    def finished(self) -> bool:
-        """All planned rounds are done."""
-        return self.round >= len(self.plan)
-
+    # ================================================================ set-up
     @property
     def current(self) -> dict:
         """The plan entry of the current round."""
         return self.plan[self.round]
 
-    def round_dir(self, runner, r: Optional[int] = None) -> str:
-        """``work_dir/round_{r}``."""
-        return osp.join(runner.work_dir, f'round_{self.round if r is None else r}')
+    def before_train(self, runner) -> None:
+        """Validate everything against the built Runner once, before any training.
 
-    # ================================================================ set-up
-    def before_run(self, runner) -> None:
-        """Resolve the scope, the rewind point and a given ticket; fail before training."""
-        if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
-            return  # runner.test()/val() also call before_run: nothing to set up
+        The loops fire ``before_train`` at the start of every round (each round is a fresh
+        run of the loop); only the first call does the set-up. ``runner.test()`` and
+        ``runner.val()`` never call it, so they never touch the experiment's files.
+        """
+        if self._set_up:
+            return
         self._refuse_to_overwrite(runner)
         model = unwrap(runner.model)
         s = self.settings
@@ -107,92 +111,122 @@ class LotteryHook(Hook):
         runner.logger.info(
             f'[lottery] {len(self.prunable_names)} prunable tensors, {covered:,} of '
             f'{self.network_params:,} parameters ({100 * covered / self.network_params:.2f}%);'
-            f' plan: ' + ', '.join(f"r{p['round']}:{p['kind']}@keep{p['keep_ratio']:.3f}"
-                                   for p in self.plan))
+            ' plan: ' + ', '.join(
+                f"r{p['round']}:{p['kind']}" + (f"@keep{p['keep_ratio']:.3f}"
+                                                if p['keep_ratio'] is not None else '')
+                for p in self.plan))
+        self._log_left_out(runner, model)
+        if s.rewind_from is not None and self.snapshot is None:
+            self.snapshot, self._rewind_from_iter = load_rewind_checkpoint(
+                s.rewind_from, model.state_dict(), s.rewind_weights)
+            runner.logger.info(f'[lottery] rewind state ({s.rewind_weights} weights) taken from '
+                               f'{s.rewind_from}, iteration {self._rewind_from_iter}.')
+        self._resolve_rewind_point(runner)
+        if s.rewind_weights == 'ema' and not self._ema_hooks(runner):
+            raise RewindError("lottery.rewind_weights='ema' needs an EMAHook in "
+                              "custom_hooks; add one or use rewind_weights='raw'.")
+        if s.ticket is not None:
+            self._given = load_ticket(s.ticket)
+            source = f'ticket {s.ticket!r}'
+        elif s.transfer is not None:
+            from ...transfer import build_transfer_ticket  # optional heavy imports
+            self._given = build_transfer_ticket(model, self.prunable_names, **s.transfer)
+            source = f"transferred ticket ({s.transfer['mode']} from {s.transfer['source']})"
+        if self._given is not None:
+            check_fits(self._given.masks, params, self.prunable_names, source=source)
+            runner.logger.info(
+                f'[lottery] training the {source}: '
+                f'{100 * self._given.masks.prunable_sparsity():.2f}% of the prunable weights '
+                'pruned' + (f', carrying {len(self._given.values)} start values'
+                            if self._given.values else '') + '.')
+        runner.message_hub.update_info('lottery/num_rounds', len(self.plan))
+        self._set_up = True
 
-        max_iters = runner.train_loop.max_iters
-        iters_per_epoch = len(runner.train_loop.dataloader)
-        if s.rewind_epochs is not None:
-            self.rewind_iter = int(round(float(s.rewind_epochs) * iters_per_epoch))
+    def _log_left_out(self, runner, model) -> None:
+        """Log the conv-like weights the scope leaves dense, per reason, when known."""
+        try:
+            from ...pruning.scope import explain_scope
+        except ImportError:
+            return
+        try:
+            reasons = explain_scope(model, **self.settings.scope_dict)
+        except Exception as e:  # noqa: BLE001  (a report must never stop training)
+            runner.logger.warning(f'[lottery] could not explain the pruning scope: {e}')
+            return
+        for reason, names in (reasons or {}).items():
+            if names:
+                runner.logger.info(f'[lottery] left dense ({reason}): {len(names)} tensors, '
+                                   f'e.g. {list(names)[:4]}')
+
+    def _resolve_rewind_point(self, runner) -> None:
+        s = self.settings
+        loop = runner.train_loop
+        world = get_world_size()
+        ipe = iters_per_epoch(loop.dataloader, world)
+        if s.rewind_from is not None:
+            # the iteration the rewind_from checkpoint was written at (its meta.iter)
+            self.rewind_iter = self._rewind_from_iter
         else:
-            self.rewind_iter = int(s.rewind_iter or 0)
+            self.rewind_iter = resolve_rewind_iter(s.rewind_iter, s.rewind_epochs, ipe)
+        max_iters = loop.max_iters
         if self._needs_snapshot() and self.rewind_iter >= max_iters:
             raise RewindError(
                 f'The rewind point (iteration {self.rewind_iter}) is beyond the length of a '
-                f'round ({max_iters} iterations = {max_iters // max(iters_per_epoch, 1)} '
-                f'epochs of {iters_per_epoch} iterations). Lower lottery.rewind_iter / '
-                'lottery.rewind_epochs (the paper rewinds to about one epoch).')
-        if s.rewind_mode == 'continue' and self.rewind_iter % iters_per_epoch and \
-                hasattr(runner.train_loop, 'max_epochs') and \
-                type(runner.train_loop).__name__.startswith('LotteryEpoch'):
+                f'round ({max_iters} iterations; one pass over the images is {ipe} '
+                'iterations). Lower lottery.rewind_iter / lottery.rewind_epochs (the paper '
+                'rewinds to about one epoch).')
+        loop_ipe = len(loop.dataloader) if isinstance(loop, EpochBasedTrainLoop) else ipe
+        if s.rewind_mode == 'continue' and isinstance(loop, EpochBasedTrainLoop) and \
+                self.rewind_iter % loop_ipe:
             raise RewindError(
                 "lottery.rewind_mode='continue' with an epoch-based loop needs the rewind "
-                f'point on an epoch boundary (multiple of {iters_per_epoch} iterations), got '
-                f'{self.rewind_iter}. Use lottery.rewind_epochs=<integer>.')
-
-        if s.ticket is not None:
-            ticket = load_ticket(s.ticket)
-            check_fits(ticket.masks, params, self.prunable_names, source=f'ticket {s.ticket!r}')
-            self._given_ticket = ticket.masks
+                f'point on an epoch boundary of the loop (a multiple of {loop_ipe} '
+                f'iterations), got {self.rewind_iter}. Use lottery.rewind_iter=<multiple>.')
+        if self._needs_snapshot() or s.rewind_from is not None:
+            images = dataset_images(loop.dataloader.dataset)
             runner.logger.info(
-                f'[lottery] training the given ticket {s.ticket} '
-                f'({100 * ticket.masks.prunable_sparsity():.2f}% of the prunable weights '
-                'pruned).')
-        if s.rewind_from is not None:
-            self.snapshot = self._load_rewind_checkpoint(s.rewind_from, model)
-            runner.logger.info(f'[lottery] rewind state taken from {s.rewind_from}.')
+                f'[lottery] rewind point: iteration {self.rewind_iter} of {max_iters} '
+                f'({100 * self.rewind_iter / max(max_iters, 1):.1f}% of a round): '
+                f'{self.rewind_iter * world * loader_batch_size(loop.dataloader):,} images, '
+                f'{self.rewind_iter / ipe:.3f} passes over the {images:,} training images '
+                f'({ipe} iterations each at {world} rank(s) x batch '
+                f'{loader_batch_size(loop.dataloader)}).')
+            warning = warmup_warning(self.rewind_iter, runner.cfg.get('param_scheduler'),
+                                     loop_ipe)
+            if warning and s.rewind_from is None:
+                runner.logger.warning(warning)
 
     @staticmethod
     def _refuse_to_overwrite(runner) -> None:
-        """A fresh run must not overwrite the rounds of an earlier experiment."""
-        if getattr(runner, '_resume', False):
-            return
-        found = [n for n in (SUMMARY_NAME, SNAPSHOT_NAME, 'round_0')
-                 if osp.exists(osp.join(runner.work_dir, n))]
-        if found:
+        """A fresh run must not overwrite the rounds of an earlier experiment.
+
+        Rank 0 decides and every rank raises together (a slow rank must not see the files
+        rank 0 has just written, nor leave rank 0 waiting in a collective).
+        """
+        found = [None]
+        if is_main_process() and not getattr(runner, '_resume', False):
+            found = [[osp.basename(p) for p in paths.experiment_markers(runner.work_dir)]]
+        if get_world_size() > 1:
+            broadcast_object_list(found, src=0)
+        if found[0]:
             raise FileExistsError(
-                f'{runner.work_dir} already holds a lottery experiment ({", ".join(found)}). '
-                'Pass --resume to continue it (a finished one just prints its summary), or '
-                'choose another --work-dir; nothing was overwritten.')
+                f'{runner.work_dir} already holds a lottery experiment '
+                f'({", ".join(found[0])}). Pass --resume to continue it (a finished one just '
+                'prints its summary), or choose another --work-dir; nothing was overwritten.')
 
     def _needs_snapshot(self) -> bool:
         """Whether round 0 must snapshot the weights for later rounds."""
         s = self.settings
-        return (s.rewind_mode != 'lr' and s.rewind_from is None and s.ticket is None
-                and len(self.plan) > 1)
-
-    @staticmethod
-    def _load_rewind_checkpoint(path: str, model) -> Dict[str, torch.Tensor]:
-        if not osp.isfile(path):
-            raise RewindError(f'lottery.rewind_from: {path!r} does not exist.')
-        try:
-            ckpt = torch.load(path, map_location='cpu', weights_only=False)
-        except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
-            raise RewindError(f'lottery.rewind_from: cannot read {path!r} '
-                              f'({type(e).__name__}: {e}); is it truncated?') from e
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-        if not isinstance(state, dict):
-            raise RewindError(f'lottery.rewind_from: {path!r} holds no state_dict.')
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        expected = model.state_dict()
-        missing = [k for k in expected if k not in state]
-        extra = [k for k in state if k not in expected]
-        shapes = [k for k in expected if k in state and state[k].shape != expected[k].shape]
-        if missing or extra or shapes:
-            raise RewindError(
-                f'lottery.rewind_from: {path!r} does not fit the model: '
-                f'missing {missing[:5]}, unexpected {extra[:5]}, shape mismatch {shapes[:5]}.')
-        return {k: v.detach().clone() for k, v in state.items()}
+        if s.rewind_from is not None or len(self.plan) < 2:
+            return False
+        return s.given_ticket or s.rewind_mode != 'lr'
 
     # ================================================================ checkpoints
     def state_dict(self) -> dict:
         """The hook's state (what goes into ``checkpoint['lth_mm']``)."""
         return dict(
-            version=1,
+            version=STATE_VERSION,
             round=self.round,
-            round_started=self.round_started,
-            round_finished=self.round_finished,
             masks=None if self.masks is None else self.masks.state_dict(),
             ticket=self.ticket_state,
             rewind_iter=self.rewind_iter,
@@ -200,11 +234,13 @@ class LotteryHook(Hook):
             summary=copy.deepcopy(self.summary),
             plan=self.plan,
             settings=self.settings.to_dict(),
-            rng=get_rng_state(),
+            rng=self._rng_states if self._rng_states is not None else [get_rng_state()],
         )
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Add the lottery state; master-only, so no collectives here."""
+        if self._rng_at != (self.round, runner.iter):
+            self._rng_states = None  # not gathered for this save: this rank's state only
         checkpoint[CKPT_KEY] = self.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -212,17 +248,22 @@ class LotteryHook(Hook):
         state = checkpoint.get(CKPT_KEY)
         if state is None or not getattr(runner, '_resume', False):
             if state is not None:
-                runner.logger.info('[lottery] load_from: weights only; the checkpoint\'s '
+                runner.logger.info("[lottery] load_from: weights only; the checkpoint's "
                                    'lottery state (round, masks) is not resumed.')
             return
-        if state.get('plan') != self.plan:
+        if state.get('version') != STATE_VERSION:
+            raise ValueError(f'Cannot resume: the checkpoint has lottery state version '
+                             f"{state.get('version')}, this lth_mm writes {STATE_VERSION}. "
+                             'Resume with the lth_mm version that wrote it.')
+        differing = self.settings.differences(state.get('settings', {}))
+        if differing:
+            old = state.get('settings', {})
             raise ValueError(
-                'Cannot resume: the checkpoint was written by a lottery experiment with a '
-                f'different plan ({state.get("plan")}) than this config ({self.plan}). '
-                'Resume with the same lottery settings, or start a new work_dir.')
+                'Cannot resume: the lottery settings differ from the checkpoint\'s in ' +
+                ', '.join(f'{k} (checkpoint {old.get(k)!r}, config '
+                          f'{self.settings.to_dict().get(k)!r})' for k in differing) +
+                '. Resume with the same lottery settings, or start a new work_dir.')
         self.round = state['round']
-        self.round_started = state['round_started']
-        self.round_finished = state['round_finished']
         self.ticket_state = state['ticket']
         self.rewind_iter = state['rewind_iter']
         self.snapshot_path = state['snapshot_path']
@@ -232,14 +273,48 @@ class LotteryHook(Hook):
             if not osp.isfile(self.snapshot_path):
                 raise RewindError(
                     f'Cannot resume: the rewind snapshot {self.snapshot_path} recorded in the '
-                    'checkpoint is gone. Restore it or restart the experiment.')
+                    'checkpoint is not visible on rank {get_rank()}. Every rank reads it, as '
+                    'every rank reads the checkpoint itself: keep work_dir on a file system '
+                    'all nodes share, or restore the file.')
             self.snapshot = torch.load(self.snapshot_path, map_location='cpu',
                                        weights_only=True)['state_dict']
-        set_rng_state(state['rng'])
-        self.resumed = True
-        runner.logger.info(
-            f'[lottery] resumed round {self.round} ({self.current["kind"] if not self.finished else "done"}'
-            f', {"finished" if self.round_finished else "in progress"}).')
+        # Restored when the round (re)starts: mmengine's Runner.resume re-seeds after this
+        # hook returns, and an iteration-based loop replays the round's batches first.
+        self._pending_rng = state['rng']
+        runner.logger.info(f'[lottery] resuming at round {self.round}.')
+
+    def _restore_rng(self, runner) -> None:
+        if self._pending_rng is None:
+            return
+        states, self._pending_rng = self._pending_rng, None
+        world, rank = get_world_size(), get_rank()
+        if len(states) == world:
+            set_rng_state(states[rank])
+        else:
+            if world > 1:
+                runner.logger.warning(
+                    f'[lottery] the checkpoint holds random states of {len(states)} rank(s), '
+                    f'this run has {world}: every rank continues from rank 0\'s.')
+            set_rng_state(states[0])
+
+    def _gather_rng(self, runner) -> None:
+        """Collect every rank's random state for the checkpoint about to be written."""
+        states = all_gather_object(get_rng_state()) if get_world_size() > 1 else [
+            get_rng_state()]
+        self._rng_states, self._rng_at = states, (self.round, runner.iter)
+
+    def _checkpoint_due(self, runner, by_epoch: bool) -> bool:
+        for h in runner.hooks:
+            if not isinstance(h, CheckpointHook) or h.by_epoch != by_epoch or h.interval <= 0:
+                continue
+            if by_epoch:
+                if h.every_n_epochs(runner, h.interval, h.save_begin) or (
+                        h.save_last and h.is_last_train_epoch(runner)):
+                    return True
+            elif h.every_n_train_iters(runner, h.interval, h.save_begin) or (
+                    h.save_last and h.is_last_train_iter(runner)):
+                return True
+        return False
 
     # ================================================================ per iteration
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
@@ -249,152 +324,208 @@ class LotteryHook(Hook):
             self._take_snapshot(runner)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        """Mask the EMA copies too (their average of zeros is zero, this makes it certain)."""
+        """Mask the EMA copies; gather random states when an iteration checkpoint is due."""
         if self.enforcer is not None and self.enforcer.active:
-            for ema in self._ema_modules(runner):
-                self.enforcer.apply(ema)
+            for h in self._ema_hooks(runner):
+                self.enforcer.apply(h.ema_model.module)
+        if self._checkpoint_due(runner, by_epoch=False):
+            self._gather_rng(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        """Gather random states when an epoch checkpoint is due."""
+        if self._checkpoint_due(runner, by_epoch=True):
+            self._gather_rng(runner)
 
     def _take_snapshot(self, runner) -> None:
-        model = unwrap(runner.model)
+        source = unwrap(runner.model)
+        if self.settings.rewind_weights == 'ema':
+            source = self._ema_hooks(runner)[0].ema_model.module
         # Clone: the official VOC/ImageNet code kept references to the live tensors, so its
         # "rewind" reloaded the final weights.
         self.snapshot = {k: v.detach().to('cpu', copy=True) for k, v in
-                         model.state_dict().items()}
-        self.snapshot_path = osp.join(runner.work_dir, SNAPSHOT_NAME)
+                         source.state_dict().items()}
+        self.snapshot_path = paths.snapshot(runner.work_dir)
         if is_main_process():
             atomic_torch_save(dict(state_dict=self.snapshot,
-                                   meta=dict(iter=runner.iter, round=self.round)),
+                                   meta=dict(iter=runner.iter, round=self.round,
+                                             weights=self.settings.rewind_weights)),
                               self.snapshot_path)
-        runner.logger.info(f'[lottery] rewind snapshot taken at iteration {runner.iter} '
-                           f'-> {self.snapshot_path}')
+        runner.logger.info(f'[lottery] rewind snapshot ({self.settings.rewind_weights} weights) '
+                           f'taken at iteration {runner.iter} -> {self.snapshot_path}')
 
     @staticmethod
-    def _ema_modules(runner) -> list:
-        return [h.ema_model.module for h in runner.hooks
-                if isinstance(h, EMAHook) and hasattr(h, 'ema_model')]
+    def _ema_hooks(runner) -> list:
+        return [h for h in runner.hooks if isinstance(h, EMAHook)]
 
     # ================================================================ round boundaries
-    def start_round(self, runner) -> None:
-        """Compute this round's masks, rewind, apply the masks (called by the loop).
+    def before_lottery_round(self, runner, lottery_round: int, resumed: bool = False) -> None:
+        """Start round ``lottery_round``: decide and apply its masks and weights.
 
         Args:
             runner: the Runner.
+            lottery_round: the round index.
+            resumed: the round was interrupted and resumes from a checkpoint of it.
         """
+        self.round = lottery_round
         entry = self.current
-        kind, keep = entry['kind'], entry['keep_ratio']
+        hub = runner.message_hub
+        for key, value in (('round', lottery_round), ('kind', entry['kind']),
+                           ('keep_ratio', entry['keep_ratio']),
+                           ('rewind_iter', self.rewind_iter)):
+            hub.update_info(f'lottery/{key}', value)
+        self._use_round_dirs(runner)
         model = unwrap(runner.model)
-        params = dict(model.named_parameters())
-        gen = torch.Generator().manual_seed(int(self.settings.seed) + 1000 * self.round)
-        if self.masks is not None:
-            self.masks.bind_(params)  # restored from a checkpoint: CPU until bound
-
-        if kind == 'dense':
-            new_masks = None
-        elif kind == 'given_ticket':
-            new_masks = self._given_ticket.as_bool()
-        elif kind == 'ticket':
-            weights = {n: params[n].detach() for n in self.prunable_names}
-            current = (self.masks.as_bool() if self.masks is not None else
-                       {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights.items()})
-            new_masks = compute_masks(self.settings.criterion, weights, current, keep, gen)
-        elif kind == 'random_ticket':
-            new_masks = random_with_counts(self._ticket_masks().as_bool(), gen)
-        elif kind == 'random_reinit':
-            new_masks = self._ticket_masks().as_bool()
-        else:  # pragma: no cover - plan kinds are fixed by LotterySettings.plan
-            raise ValueError(kind)
-
-        if new_masks is not None:
-            new_masks = broadcast_masks(
-                {n: m.to(params[n].device) for n, m in new_masks.items()})
-            if self.masks is None:
-                self.masks = MaskSet(new_masks)
+        if resumed:
+            self._restore_rng(runner)
+            if self.masks is not None:
+                self.masks.bind_(dict(model.named_parameters()))
                 self.enforcer.set_masks(self.masks)
-            else:
-                self.masks.update_(new_masks)
-                if self.enforcer.masks is not self.masks:
-                    self.enforcer.set_masks(self.masks)
-
-        self._rewind(runner, model, kind, gen)
+                self.enforcer.apply()
+            self.enforcer.attach(runner.optim_wrapper)
+            hub.update_info('lottery/start_iter', 0)
+            runner.logger.info(f'[lottery] round {self.round} ({entry["kind"]}) resumed at '
+                               f'iteration {runner.iter}.')
+            return
+        self._restore_rng(runner)
+        decision = self._decide(model)
+        self._apply_masks(model, decision.masks)
+        self._set_weights(runner, model, decision.weights)
         self.enforcer.apply()
+        self.enforcer.attach(runner.optim_wrapper)
         self._reset_ema(runner, model)
-        self.round_started, self.round_finished = True, False
-        self._save_ticket(runner, entry)
+        hub.update_info('lottery/start_iter', decision.start_iter)
+        self._save_ticket(runner)
         if self.masks is not None:
             runner.logger.info(
-                f'[lottery] round {self.round} ({kind}): keep {keep:.4f}, prunable sparsity '
-                f'{100 * self.masks.prunable_sparsity():.2f}%, network sparsity '
-                f'{100 * self.masks.network_sparsity(self.network_params):.2f}%')
+                f'[lottery] round {self.round} ({entry["kind"]}): keep '
+                f'{1 - self.masks.prunable_sparsity():.4f} of the prunable weights, network '
+                f'sparsity {100 * self.masks.network_sparsity(self.network_params):.2f}%, '
+                f'weights: {decision.weights}')
         else:
             runner.logger.info(f'[lottery] round {self.round} (dense)')
 
-    def resume_round(self, runner) -> None:
-        """Re-wire the masks after resuming in the middle of a round (called by the loop)."""
+    def _decide(self, model) -> R.RoundStart:
+        entry = self.current
+        params = dict(model.named_parameters())
         if self.masks is not None:
+            self.masks.bind_(params)  # restored from a checkpoint: CPU until bound
+        return R.round_start(
+            entry['kind'],
+            weights=lambda: {n: params[n].detach() for n in self.prunable_names},
+            current=None if self.masks is None else self.masks.as_bool(),
+            keep_ratio=entry['keep_ratio'],
+            criterion=self.settings.criterion,
+            generator=torch.Generator().manual_seed(int(self.settings.seed) + 1000 * self.round),
+            rewind_mode=self.settings.rewind_mode,
+            rewind_iter=self.rewind_iter,
+            ticket=None if self.ticket_state is None else
+            MaskSet.from_state_dict(self.ticket_state).as_bool(),
+            given=None if self._given is None else self._given.masks.as_bool(),
+            has_rewind_state=self.snapshot is not None or self._needs_snapshot())
+
+    def _apply_masks(self, model, masks: Optional[Dict[str, torch.Tensor]]) -> None:
+        if masks is None:
+            return
+        params = dict(model.named_parameters())
+        masks = broadcast_masks({n: m.to(params[n].device) for n, m in masks.items()})
+        if self.masks is None:
+            self.masks = MaskSet(masks)
             self.enforcer.set_masks(self.masks)
-            self.enforcer.apply()
+        else:
+            self.masks.update_(masks)
+            if self.enforcer.masks is not self.masks:
+                self.enforcer.set_masks(self.masks)
 
-    def _ticket_masks(self) -> MaskSet:
-        if self.ticket_state is None:
-            raise RuntimeError('control round without a magnitude ticket (internal error)')
-        return MaskSet.from_state_dict(self.ticket_state)
+    def _set_weights(self, runner, model, source: str) -> None:
+        if source == R.KEEP:
+            return
+        if source == R.REWIND:
+            if self.snapshot is None:
+                if self.round == 0:  # a given ticket's first round: its initial state
+                    self._load_given_values(runner, model)
+                    return
+                raise RewindError(f'round {self.round} needs the rewind state but round 0 '
+                                  'ended before taking it (internal error).')
+            model.load_state_dict(self.snapshot, strict=True)  # copies into live tensors
+            runner.logger.info(f'[lottery] rewound to iteration {self.rewind_iter}.')
+        elif source == R.INITIAL:
+            self._load_given_values(runner, model)
+        elif source == R.FRESH_INIT:
+            state = fresh_init_state(runner.cfg.model, seed=int(self.settings.seed) + 7919 *
+                                     (self.round + 1))
+            model.load_state_dict(state, strict=True)
+            runner.logger.info('[lottery] weights re-initialised at random (the model\'s own '
+                               'initialisation rules, pretrained loading left out).')
 
-    def _rewind(self, runner, model, kind: str, gen: torch.Generator) -> None:
-        if kind == 'dense':
-            return  # round 0 trains from the model's own initialisation / load_from
-        if kind == 'given_ticket' and self.snapshot is None:
-            return  # a given ticket without rewind_from starts from the initialisation
-        if kind != 'given_ticket' and self.settings.rewind_mode == 'lr':
-            return  # Renda et al.: keep the final weights; only the LR schedule rewinds
-        if self.snapshot is None:
-            raise RewindError(f'round {self.round} needs a rewind snapshot but none was '
-                              'taken in round 0 (internal error).')
-        state = self.snapshot
-        if kind == 'random_reinit':
-            state = dict(state)
-            state.update(permute_within({n: state[n] for n in self.prunable_names}, gen))
-        model.load_state_dict(state, strict=True)  # copies into the live tensors
-        runner.logger.info(f'[lottery] rewound to iteration {self.rewind_iter}'
-                           + (' (prunable weights re-initialised at random)'
-                              if kind == 'random_reinit' else ''))
+    def _load_given_values(self, runner, model) -> None:
+        values = None if self._given is None else self._given.values
+        if not values:
+            return
+        missing = [k for k in values if k not in model.state_dict()]
+        if missing:
+            raise RewindError(f'the given ticket carries values for {missing[:5]}, which the '
+                              'model does not have.')
+        model.load_state_dict(values, strict=False)
+        runner.logger.info(f'[lottery] loaded {len(values)} start values from the ticket.')
 
     def _reset_ema(self, runner, model) -> None:
-        """Restart every EMA from the rewound, masked weights."""
-        for h in runner.hooks:
-            if isinstance(h, EMAHook) and hasattr(h, 'ema_model'):
-                ema = h.ema_model
-                ema.module.load_state_dict(model.state_dict())
-                ema.steps.zero_()
+        """Restart every EMA from the round's starting (masked) weights."""
+        for h in self._ema_hooks(runner):
+            if hasattr(h, 'ema_model'):
+                h.ema_model.module.load_state_dict(model.state_dict())
+                h.ema_model.steps.zero_()
 
-    def _save_ticket(self, runner, entry: dict) -> None:
+    def _use_round_dirs(self, runner) -> None:
+        """Point every CheckpointHook at ``<its dir>/round_{r}`` (set by its before_train)."""
+        for h in runner.hooks:
+            # The loops restore out_dir to its value before round 0 between rounds, and
+            # CheckpointHook.before_train resolves it from there.
+            if isinstance(h, CheckpointHook) and h.out_dir is not None:
+                h.out_dir = h.file_backend.join_path(
+                    h.out_dir, osp.basename(paths.round_dir('', self.round)))
+
+    def _round_meta(self) -> dict:
+        s = self.settings
+        return dict(round=self.round, kind=self.current['kind'],
+                    planned_keep_ratio=self.current['keep_ratio'], scope=s.scope_dict,
+                    criterion=s.criterion, seed=s.seed, transfer=s.transfer,
+                    rewind=dict(iter=self.rewind_iter, mode=s.rewind_mode,
+                                weights=s.rewind_weights, snapshot=self.snapshot_path,
+                                rewind_from=s.rewind_from),
+                    given_ticket=s.ticket)
+
+    def _save_ticket(self, runner) -> None:
         if not is_main_process():
             return
         masks = self.masks if self.masks is not None else MaskSet(
             {n: torch.ones(p.shape, dtype=torch.bool)
              for n, p in unwrap(runner.model).named_parameters() if n in self.prunable_names})
-        save_ticket(osp.join(self.round_dir(runner), 'ticket.pth'), masks, dict(
-            round=self.round, kind=entry['kind'], keep_ratio=entry['keep_ratio'],
-            prunable_sparsity=masks.prunable_sparsity(),
-            network_sparsity=masks.network_sparsity(self.network_params),
-            network_params=self.network_params,
-            scope=self.settings.scope_dict, criterion=self.settings.criterion,
-            rewind=dict(iter=self.rewind_iter, mode=self.settings.rewind_mode,
-                        snapshot=self.snapshot_path, rewind_from=self.settings.rewind_from),
-            seed=self.settings.seed))
+        save_ticket(paths.ticket(runner.work_dir, self.round), masks,
+                    ticket_meta(masks, self.network_params, **self._round_meta()),
+                    values=None if self._given is None or self.round else self._given.values)
 
-    def end_round(self, runner, metrics: Optional[dict]) -> None:
-        """Record the round in the summary and save the round's final checkpoint.
+    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
+        """Record the round: summary row, final checkpoint, visualizer scalars.
 
         Args:
             runner: the Runner.
+            lottery_round: the round index.
             metrics: the evaluator's final dict of the round (empty without validation).
         """
+        if self.round == 0 and self.snapshot is None and self._needs_snapshot():
+            raise RewindError(
+                f'Round 0 ended at iteration {runner.iter}, before the rewind point '
+                f'(iteration {self.rewind_iter}), so later rounds have nothing to rewind to '
+                '(an EarlyStoppingHook or early-bird stop?). Lower lottery.rewind_iter / '
+                'rewind_epochs, or let round 0 run past it.')
         entry = self.current
         model = unwrap(runner.model)
         params = dict(model.named_parameters())
         masks = self.masks
+        keep = 1.0 if masks is None else 1 - masks.prunable_sparsity()
         row = dict(
-            round=self.round, kind=entry['kind'], keep_ratio=entry['keep_ratio'],
+            round=self.round, kind=entry['kind'],
+            keep_ratio=keep if entry['keep_ratio'] is None else entry['keep_ratio'],
             prunable_sparsity=0.0 if masks is None else masks.prunable_sparsity(),
             network_sparsity=0.0 if masks is None else masks.network_sparsity(
                 self.network_params),
@@ -402,21 +533,25 @@ class LotteryHook(Hook):
                 params[n].detach() for n in self.prunable_names),
             metrics={k: _to_py(v) for k, v in (metrics or {}).items()},
             best_checkpoint=runner.message_hub.get_info('best_ckpt', None),
-            final_checkpoint=osp.join(self.round_dir(runner), 'final.pth'),
+            final_checkpoint=paths.final_checkpoint(runner.work_dir, self.round),
+            rewind_iter=self.rewind_iter,
+            iters=runner.iter,
+            extras=pop_round_extras(runner.message_hub),
         )
         self.summary = [r for r in self.summary if r['round'] != self.round] + [row]
-        if entry['kind'] == 'ticket':
+        if entry['kind'] == R.TICKET:
             self.ticket_state = masks.state_dict()
-        self.round_finished = True
         if is_main_process():
-            atomic_write_json(dict(plan=self.plan, settings=self.settings.to_dict(),
-                                   network_params=self.network_params,
-                                   rounds=self.summary),
-                              osp.join(runner.work_dir, SUMMARY_NAME))
+            write_summary(runner.work_dir, dict(plan=self.plan,
+                                                settings=self.settings.to_dict(),
+                                                network_params=self.network_params,
+                                                rounds=self.summary))
         self._log_to_visualizer(runner, row)
-        # A checkpoint after the round's evaluation: resuming from it starts the next round
-        # directly (no re-evaluation), and it is the round's final weights.
-        runner.save_checkpoint(self.round_dir(runner), 'final.pth', save_optimizer=False,
+        # After the evaluation: resuming from it starts the next round directly.
+        self._gather_rng(runner)
+        self._rng_at = (self.round, runner.iter)
+        runner.save_checkpoint(paths.round_dir(runner.work_dir, self.round),
+                               paths.FINAL_CHECKPOINT, save_optimizer=False,
                                save_param_scheduler=False,
                                meta=dict(epoch=runner.epoch, iter=runner.iter))
         if is_main_process():
@@ -424,11 +559,6 @@ class LotteryHook(Hook):
                                                                 'last_checkpoint'))
         runner.logger.info(f'[lottery] round {self.round} done: ' + ', '.join(
             f'{k}={v:.4f}' for k, v in row['metrics'].items() if isinstance(v, float)))
-
-    def advance(self) -> None:
-        """Move to the next round."""
-        self.round += 1
-        self.round_started = self.round_finished = False
 
     def _log_to_visualizer(self, runner, row: dict) -> None:
         scalars = {'lottery/keep_ratio': row['keep_ratio'],
@@ -442,10 +572,7 @@ class LotteryHook(Hook):
         """Print the summary table and log it as text to the visualizer backends."""
         if not self.summary:
             return
-        table = format_summary_table(self.summary)
-        runner.logger.info('[lottery] summary\n' + table)
-        if is_main_process():
-            atomic_write_text(table + '\n', osp.join(runner.work_dir, 'lottery_summary.txt'))
+        runner.logger.info('[lottery] summary\n' + format_summary_table(self.summary))
 
     def after_run(self, runner) -> None:
         if self.enforcer is not None:

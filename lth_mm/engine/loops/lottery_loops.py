@@ -1,67 +1,92 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Train loops that run every round of a lottery experiment in one Runner.train() call.
+"""Train loops that run every round of a lottery experiment in one ``Runner.train()`` call.
 
-Each round is a complete run of the user's loop (same epochs/iterations, same validation
-schedule) with fresh training state: iteration counters, a new optimizer built from the
-config (the paper retrains "with a fresh optimizer"), the full LR schedule, per-round
-checkpoint directories and best-checkpoint tracking. The :class:`LotteryHook` is asked to
-prune and rewind at each round start and to record the round at its end.
+The loops own the round counter and only fire events; the hooks do the rest. A round is a
+complete, fresh run of the user's loop:
+
+1. fresh training state (rounds after the first run in this process): counters at 0, a
+   new optimizer built from the config (the paper retrains "with a fresh optimizer"), the
+   full LR schedule, every other hook's state as before round 0
+   (:class:`~lth_mm.engine.fresh_run.HookStates`), and a data stream in round 0's order;
+2. ``before_train`` for every hook (each round is a run of the loop);
+3. ``before_lottery_round(lottery_round, resumed)``: the ``LotteryHook`` prunes, rewinds
+   and applies the masks; it may publish ``lottery/start_iter`` (open_lth's ``continue``
+   mode) in the message hub, and the loop fast-forwards the schedule there;
+4. the user's epochs/iterations with their validation schedule; ``stop_training`` (set by
+   ``EarlyStoppingHook`` and the like) ends the round;
+5. ``after_lottery_round(lottery_round, metrics)`` with the round's last evaluation.
+
+After the last round: ``after_train``. The round index and phase live in the message hub's
+runtime info (``lottery/round``, ``lottery/round_phase``), which mmengine saves in every
+checkpoint, so ``--resume`` continues mid-round or at the next round.
 """
 import copy
 import warnings
-from collections import deque
 from typing import Optional
 
-from mmengine.fileio import join_path
-from mmengine.hooks import CheckpointHook, IterTimerHook
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
-from ..hooks.lottery_hook import LotteryHook
+from ..fresh_run import CHECKPOINT_RUNTIME_KEYS, HookStates, restart_data_stream
 from ..utils import preserved_rng
 
-# Runtime-info keys of CheckpointHook that must not leak from one round into the next.
-_CKPT_RUNTIME_KEYS = ('best_score', 'best_ckpt', 'keep_ckpt_ids', 'last_ckpt')
+ROUND_KEY = 'lottery/round'
+PHASE_KEY = 'lottery/round_phase'
+START_ITER_KEY = 'lottery/start_iter'
+# Phases of a round, as saved in checkpoints.
+TRAINING, DONE = 'training', 'done'
 
 
 class _LotteryLoopMixin:
     """Round logic shared by the epoch- and iteration-based lottery loops."""
 
-    def _lottery_hook(self) -> LotteryHook:
-        hooks = [h for h in self.runner.hooks if isinstance(h, LotteryHook)]
-        if len(hooks) != 1:
-            raise RuntimeError(
-                f'{type(self).__name__} needs exactly one LotteryHook, found {len(hooks)}. '
-                "Use runner_type='LotteryRunner' (set by configs/_base_/lottery.py), which "
-                'adds it from the `lottery` config block.')
-        return hooks[0]
+    def _init_rounds(self, num_rounds: Optional[int]) -> None:
+        if not isinstance(num_rounds, int) or num_rounds < 1:
+            raise ValueError(
+                f'{type(self).__name__} needs num_rounds >= 1, got {num_rounds!r}. Use '
+                "runner_type='LotteryRunner' (set by configs/_base_/lottery.py), which sets "
+                'it from the `lottery` config block.')
+        self.num_rounds = num_rounds
 
     def run(self):
-        """Run every planned round, then ``after_train``."""
-        hook = self._lottery_hook()
-        self.runner.call_hook('before_train')
-        self._ckpt_base_dirs = {id(h): h.out_dir for h in self.runner.hooks
-                                if isinstance(h, CheckpointHook)}
-        while not hook.finished:
-            if not hook.round_started:
-                if hook.round > 0 or hook.resumed:
-                    self._fresh_training_state()
-                self._use_round_dirs(hook.round, reset_best=True)
-                hook.start_round(self.runner)
-                self._maybe_continue_from_rewind_point(hook)
-                self._restart_timers()
-            else:
-                self._use_round_dirs(hook.round, reset_best=False)
-                hook.resume_round(self.runner)
-            hook.enforcer.attach(self.runner.optim_wrapper)
-            if not hook.round_finished:
-                metrics = self._train_round(resumed_mid_round=hook.resumed)
-                hook.end_round(self.runner, metrics)
-            hook.advance()
-            hook.resumed = False
-        self.runner.call_hook('after_train')
-        return self.runner.model
+        """Run every remaining round, then ``after_train``."""
+        runner = self.runner
+        hub = runner.message_hub
+        if not (getattr(runner, '_resume', False) and getattr(runner, '_has_loaded', False)):
+            # Not resumed: a MessageHub is shared by runners built in the same second
+            # (mmengine names it by a timestamp), so drop what another run left there.
+            for key in list(hub.runtime_info):
+                if key.startswith(('lottery/',) + CHECKPOINT_RUNTIME_KEYS):
+                    hub.runtime_info.pop(key)
+        r = int(hub.get_info(ROUND_KEY, 0))
+        phase = hub.get_info(PHASE_KEY, None)
+        if phase == DONE:  # resumed from a round's final checkpoint
+            r, phase = r + 1, None
+        states = HookStates(runner)
+        first = True
+        while r < self.num_rounds:
+            resumed = phase == TRAINING
+            if not resumed and not (first and r == 0):
+                self._fresh_training_state()
+                states.restore(runner)
+            if not resumed:
+                restart_data_stream(self.dataloader)
+            self._reset_data_iterator(skip=self._iter if resumed else 0)
+            hub.update_info(ROUND_KEY, r)
+            hub.update_info(PHASE_KEY, TRAINING)
+            hub.update_info(START_ITER_KEY, 0)
+            runner.call_hook('before_train')
+            runner.call_hook('before_lottery_round', lottery_round=r, resumed=resumed)
+            start = int(hub.get_info(START_ITER_KEY, 0) or 0)
+            if not resumed and start:
+                self._fast_forward(start)
+            metrics = self._train_round()
+            hub.update_info(PHASE_KEY, DONE)
+            runner.call_hook('after_lottery_round', lottery_round=r, metrics=metrics or {})
+            r, phase, first = r + 1, None, False
+        runner.call_hook('after_train')
+        return runner.model
 
     # ------------------------------------------------------------------ per-round state
     def _fresh_training_state(self) -> None:
@@ -78,58 +103,29 @@ class _LotteryLoopMixin:
         if runner.param_schedulers is not None:
             runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
         runner.optim_wrapper.initialize_count_status(runner.model, 0, self.max_iters)
-        self._reset_data_iterator()
 
-    def _reset_data_iterator(self) -> None:
+    def _reset_data_iterator(self, skip: int = 0) -> None:
         """Epoch-based loops iterate the dataloader afresh each epoch: nothing to do."""
 
-    def _maybe_continue_from_rewind_point(self, hook: LotteryHook) -> None:
-        """open_lth style: continue the schedule from the rewind point instead of iter 0."""
-        if hook.round == 0 or hook.settings.rewind_mode != 'continue' or \
-                hook.current['kind'] == 'given_ticket':
-            return
-        k = hook.rewind_iter
-        iters_per_epoch = len(self.dataloader)
+    def _fast_forward(self, k: int) -> None:
+        """Continue the schedule from iteration ``k`` instead of 0 (open_lth's continue)."""
+        loop_ipe = len(self.dataloader)
         self._iter = k
-        self._epoch = k // iters_per_epoch
+        if isinstance(self, EpochBasedTrainLoop):
+            if k % loop_ipe:
+                raise ValueError(f'cannot start an epoch-based round at iteration {k}: not '
+                                 f'an epoch boundary ({loop_ipe} iterations per epoch).')
+            self._epoch = k // loop_ipe
+        # Iteration-based rounds read the data stream from its start, like every round.
         with warnings.catch_warnings():
             # Fast-forwarding calls scheduler.step() before any optimizer.step(): intended.
             warnings.simplefilter('ignore', UserWarning)
             for scheduler in _flatten_schedulers(self.runner.param_schedulers):
-                for _ in range(self._epoch if scheduler.by_epoch else k):
+                steps = (k // loop_ipe if scheduler.by_epoch else k)
+                for _ in range(steps):
                     scheduler.step()
-        self.runner.optim_wrapper.initialize_count_status(self.runner.model, k,
-                                                          self.max_iters)
-        self.runner.logger.info(f'[lottery] continuing the schedule from iteration {k}.')
-
-    def _restart_timers(self) -> None:
-        """IterTimerHook's ETA divides by ``iter - start_iter``: restart it with the round."""
-        for h in self.runner.hooks:
-            if isinstance(h, IterTimerHook):
-                h.start_iter = self._iter
-                h.time_sec_tot = 0
-
-    def _use_round_dirs(self, r: int, reset_best: bool) -> None:
-        """Point every CheckpointHook at ``<its dir>/round_{r}``; reset best tracking."""
-        hub = self.runner.message_hub
-        for h in self.runner.hooks:
-            if not isinstance(h, CheckpointHook):
-                continue
-            base = self._ckpt_base_dirs[id(h)]
-            h.out_dir = join_path(base, f'round_{r}',
-                                  backend_args=getattr(h, 'backend_args', None))
-            if reset_best:
-                h.last_ckpt = None
-                if getattr(h, 'best_ckpt_path', None) is not None:
-                    h.best_ckpt_path = None
-                if getattr(h, 'best_ckpt_path_dict', None):
-                    h.best_ckpt_path_dict = {k: None for k in h.best_ckpt_path_dict}
-                if hasattr(h, 'keep_ckpt_ids'):
-                    h.keep_ckpt_ids = deque([], h.max_keep_ckpts)
-        if reset_best:
-            for key in list(hub.runtime_info):
-                if key.startswith(_CKPT_RUNTIME_KEYS):
-                    hub.runtime_info.pop(key)
+        self.runner.optim_wrapper.initialize_count_status(self.runner.model, k, self.max_iters)
+        self.runner.logger.info(f'[lottery] the round starts at iteration {k} of the schedule.')
 
     def _validate(self) -> Optional[dict]:
         """Evaluate without perturbing the training random streams."""
@@ -141,11 +137,19 @@ class _LotteryLoopMixin:
 class LotteryEpochBasedTrainLoop(_LotteryLoopMixin, EpochBasedTrainLoop):
     """:class:`~mmengine.runner.EpochBasedTrainLoop` over every lottery round.
 
-    Takes exactly the arguments of ``EpochBasedTrainLoop`` (``max_epochs``,
-    ``val_interval``, ...), which apply to each round.
+    Args:
+        runner: the Runner.
+        dataloader: the training dataloader (or its config).
+        num_rounds: the number of rounds (set by ``LotteryRunner`` from the plan).
+        **kwargs: the arguments of ``EpochBasedTrainLoop`` (``max_epochs``,
+            ``val_interval``, ...), which apply to each round.
     """
 
-    def _train_round(self, resumed_mid_round: bool = False) -> dict:
+    def __init__(self, runner, dataloader, num_rounds: Optional[int] = None, **kwargs):
+        super().__init__(runner, dataloader, **kwargs)
+        self._init_rounds(num_rounds)
+
+    def _train_round(self) -> dict:
         """Train the current round to its end; return the last evaluation's metrics."""
         metrics = None
         while self._epoch < self._max_epochs and not self.stop_training:
@@ -156,7 +160,8 @@ class LotteryEpochBasedTrainLoop(_LotteryLoopMixin, EpochBasedTrainLoop):
                          or self._epoch == self._max_epochs)):
                 metrics = self._validate()
         if metrics is None and self.runner.val_loop is not None:
-            # Resumed after the last epoch's checkpoint but before its evaluation.
+            # Resumed after the last epoch's checkpoint but before its evaluation, or
+            # stopped early between two evaluations.
             metrics = self._validate()
         return metrics or {}
 
@@ -165,21 +170,30 @@ class LotteryEpochBasedTrainLoop(_LotteryLoopMixin, EpochBasedTrainLoop):
 class LotteryIterBasedTrainLoop(_LotteryLoopMixin, IterBasedTrainLoop):
     """:class:`~mmengine.runner.IterBasedTrainLoop` over every lottery round.
 
-    Takes exactly the arguments of ``IterBasedTrainLoop`` (``max_iters``, ``val_interval``,
-    ...), which apply to each round.
+    Args:
+        runner: the Runner.
+        dataloader: the training dataloader (or its config).
+        num_rounds: the number of rounds (set by ``LotteryRunner`` from the plan).
+        **kwargs: the arguments of ``IterBasedTrainLoop`` (``max_iters``,
+            ``val_interval``, ...), which apply to each round.
     """
 
-    def _reset_data_iterator(self) -> None:
-        # Every round sees the data in the same order as round 0.
-        self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
+    def __init__(self, runner, dataloader, num_rounds: Optional[int] = None, **kwargs):
+        super().__init__(runner, dataloader, **kwargs)
+        self._init_rounds(num_rounds)
 
-    def _train_round(self, resumed_mid_round: bool = False) -> dict:
+    def _reset_data_iterator(self, skip: int = 0) -> None:
+        """A new stream (round 0's order), advanced by ``skip`` batches."""
+        self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
+        if skip:
+            self.runner.logger.info(f'[lottery] advancing the dataloader {skip} steps.')
+        for _ in range(skip):  # as IterBasedTrainLoop does on resume
+            next(self.dataloader_iterator)
+
+    def _train_round(self) -> dict:
         """Train the current round to its end; return the last evaluation's metrics."""
         metrics = None
         self.runner.call_hook('before_train_epoch')
-        if self._iter > 0 and resumed_mid_round:
-            for _ in range(self._iter):  # as IterBasedTrainLoop does on resume
-                next(self.dataloader_iterator)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
             data_batch = next(self.dataloader_iterator)

@@ -49,6 +49,7 @@ def build_lottery_cfg(cfg: Config) -> Config:
         raise LotteryConfigError(
             f'train_cfg.type={loop_type!r} is not supported by lth_mm: use '
             f'{list(LOOP_MAP)} (each round reruns that loop).')
+    train_cfg['num_rounds'] = len(settings.plan())
     cfg.train_cfg = train_cfg
     hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') != 'LotteryHook']
     hooks.append(dict(type='LotteryHook', **settings.to_dict()))

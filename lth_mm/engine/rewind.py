@@ -1,0 +1,204 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""The rewind point and the rewind state, resolved against the user's Runner.
+
+* :func:`iters_per_epoch`: iterations of one pass over the training *images*, whatever the
+  sampler (mmengine's ``InfiniteSampler.__len__`` is the whole dataset, not this rank's
+  share) and whatever the dataset wrappers (``RepeatDataset`` and friends are unwrapped, so
+  ``rewind_epochs=1`` means one pass over the images, as in the paper).
+* :func:`warmup_end` / :func:`warmup_warning`: a rewind point inside the LR warm-up costs
+  AP (the paper, Sec. 4.3); the hook warns about it.
+* :func:`load_rewind_checkpoint`: the state and iteration of a ``rewind_from`` checkpoint,
+  raw or EMA weights chosen explicitly.
+"""
+import math
+import os.path as osp
+from typing import Dict, Optional, Tuple
+
+import torch
+from torch.utils.data import ConcatDataset as TorchConcatDataset
+
+from .checkpoint_compat import load_checkpoint_file
+
+
+class RewindError(ValueError):
+    """Invalid rewind point or rewind checkpoint."""
+
+
+def dataset_images(dataset) -> int:
+    """Number of distinct samples in one pass over a dataset, wrappers unwrapped.
+
+    ``RepeatDataset`` / ``ClassBalancedDataset`` (mmengine, mmdet) count their inner dataset
+    once; ``ConcatDataset`` counts the sum of its parts.
+
+    Args:
+        dataset: the training dataset (possibly wrapped).
+
+    Returns:
+        int: the number of samples in one epoch of the underlying data.
+    """
+    if isinstance(dataset, TorchConcatDataset) or hasattr(dataset, 'datasets'):
+        return sum(dataset_images(d) for d in dataset.datasets)
+    # RepeatDataset(times=...), ClassBalancedDataset(oversample_thr=...), MultiImageMix...
+    inner = getattr(dataset, 'dataset', None)
+    if inner is not None and inner is not dataset and hasattr(inner, '__len__'):
+        return dataset_images(inner)
+    return len(dataset)
+
+
+def loader_batch_size(dataloader) -> int:
+    """The per-rank batch size of a dataloader (also with mmdet's batch samplers).
+
+    Args:
+        dataloader: a torch ``DataLoader``.
+
+    Returns:
+        int: samples per iteration on one rank.
+    """
+    bs = getattr(dataloader, 'batch_size', None)
+    if bs is None:  # batch_sampler=AspectRatioBatchSampler(...) leaves batch_size None
+        bs = getattr(getattr(dataloader, 'batch_sampler', None), 'batch_size', None)
+    if not bs:
+        raise RewindError('cannot tell the batch size of the training dataloader; set '
+                          'lottery.rewind_iter instead of lottery.rewind_epochs.')
+    return int(bs)
+
+
+def iters_per_epoch(dataloader, world_size: int) -> int:
+    """Iterations of one pass over the training images on ``world_size`` ranks.
+
+    Args:
+        dataloader: the training dataloader.
+        world_size: number of ranks.
+
+    Returns:
+        int: ``ceil(images / (world_size x batch size))``.
+    """
+    images = dataset_images(dataloader.dataset)
+    return max(1, math.ceil(images / (world_size * loader_batch_size(dataloader))))
+
+
+def resolve_rewind_iter(rewind_iter: Optional[int], rewind_epochs: Optional[float],
+                        ipe: int) -> int:
+    """The rewind point in iterations.
+
+    Args:
+        rewind_iter: ``lottery.rewind_iter``.
+        rewind_epochs: ``lottery.rewind_epochs`` (passes over the images).
+        ipe: iterations per epoch (:func:`iters_per_epoch`).
+
+    Returns:
+        int: the iteration at which round 0's weights are snapshot.
+    """
+    if rewind_epochs is not None:
+        return int(round(float(rewind_epochs) * ipe))
+    return int(rewind_iter or 0)
+
+
+def warmup_end(param_scheduler, loop_ipe: int) -> Optional[int]:
+    """The last iteration of a warm-up scheduler in the config, or None.
+
+    A warm-up is a ``LinearLR``/``ConstantLR``/``ExponentialLR``-style scheduler on the
+    learning rate that starts at iteration 0 and ends before the main schedule (mmdet's and
+    mmpose's ``LinearLR(start_factor=0.001, begin=0, end=500)``), or any scheduler whose
+    type name contains ``Warmup``.
+
+    Args:
+        param_scheduler: the config's ``param_scheduler`` (dict, list or None).
+        loop_ipe: iterations of one epoch of the train loop (for ``by_epoch`` bounds).
+
+    Returns:
+        int | None: the iteration at which the warm-up ends.
+    """
+    if param_scheduler is None:
+        return None
+    scheds = param_scheduler if isinstance(param_scheduler, (list, tuple)) else [
+        param_scheduler]
+    end = None
+    for s in scheds:
+        if not isinstance(s, dict):
+            continue
+        t = str(s.get('type', ''))
+        is_warmup = 'Warmup' in t or (t in ('LinearLR', 'ConstantLR')
+                                      and s.get('start_factor', s.get('factor', 1)) < 1)
+        if not is_warmup or s.get('begin', 0) != 0:
+            continue
+        e = s.get('end', s.get('total_iters'))
+        if e is None or e == float('inf') or e > 10**8:
+            continue
+        e_iter = e * loop_ipe if s.get('by_epoch', True) else e
+        end = max(end or 0, int(e_iter))
+    return end
+
+
+def warmup_warning(rewind_iter: int, param_scheduler, loop_ipe: int) -> Optional[str]:
+    """A warning when the rewind point falls inside a warm-up, else None.
+
+    Args:
+        rewind_iter: the rewind point.
+        param_scheduler: the config's ``param_scheduler``.
+        loop_ipe: iterations of one epoch of the train loop.
+
+    Returns:
+        str | None: the warning text.
+    """
+    end = warmup_end(param_scheduler, loop_ipe)
+    if end is None or rewind_iter >= end:
+        return None
+    return (f'[lottery] the rewind point (iteration {rewind_iter}) falls inside the LR '
+            f'warm-up (it ends at iteration {end}): resetting before the LR has warmed up '
+            'costs AP (Girish et al., Sec. 4.3). Set lottery.rewind_iter >= '
+            f'{end} (or lottery.rewind_epochs accordingly) unless this is intended.')
+
+
+def load_rewind_checkpoint(path: str, model_state: Dict[str, torch.Tensor],
+                           weights: str = 'raw') -> Tuple[Dict[str, torch.Tensor], int]:
+    """Read the rewind state and iteration from an mmengine checkpoint.
+
+    mmengine's ``EMAHook`` swaps the averaged weights into ``state_dict`` when it saves and
+    keeps the raw ones in ``ema_state_dict`` (``module.``-prefixed), so the two are taken
+    explicitly: ``weights='raw'`` undoes the swap, ``'ema'`` keeps the average.
+
+    Args:
+        path: the checkpoint file.
+        model_state: the model's ``state_dict()`` (names and shapes to check against).
+        weights: ``'raw'`` or ``'ema'``.
+
+    Returns:
+        tuple: (state_dict cloned to CPU, the checkpoint's ``meta.iter`` or 0).
+
+    Raises:
+        RewindError: missing/corrupt file, no state_dict, no EMA weights for ``'ema'``, or
+            names/shapes that do not fit the model.
+    """
+    what = 'lottery.rewind_from'
+    if not osp.isfile(path):
+        raise RewindError(f'{what}: {path!r} does not exist.')
+    try:
+        ckpt = load_checkpoint_file(path)
+    except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
+        raise RewindError(f'{what}: cannot read {path!r} ({type(e).__name__}: {e}); is it '
+                          'truncated?') from e
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise RewindError(f'{what}: {path!r} holds no state_dict.')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
+    if weights == 'ema' and ema is None:
+        raise RewindError(f"{what}: lottery.rewind_weights='ema' but {path!r} has no EMA "
+                          "weights (no EMAHook in that run); use rewind_weights='raw'.")
+    if weights == 'raw' and ema is not None:
+        # EMAHook._swap_ema_state_dict put the average in state_dict and the raw weights
+        # in ema_state_dict['module.<name>']: swap back.
+        state = dict(state)
+        for k, v in ema.items():
+            if k.startswith('module.') and k[len('module.'):] in state:
+                state[k[len('module.'):]] = v
+    missing = [k for k in model_state if k not in state]
+    extra = [k for k in state if k not in model_state]
+    shapes = [k for k in model_state if k in state and state[k].shape != model_state[k].shape]
+    if missing or extra or shapes:
+        raise RewindError(
+            f'{what}: {path!r} does not fit the model: missing {missing[:5]}, unexpected '
+            f'{extra[:5]}, shape mismatch {shapes[:5]}. Use a checkpoint of the same config.')
+    it = int((ckpt.get('meta') or {}).get('iter', 0) or 0)
+    return {k: v.detach().to('cpu', copy=True) for k, v in state.items()}, it
