@@ -1,0 +1,190 @@
+"""Unit tests of lth_mm.analysis on hand-made cases with known answers."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lth_mm.analysis import (EarlyBirdTracker, coco_eval, difficulty_bins, frequency_bins,
+                             keypoint_error_analysis, mask_hamming, mask_iou,
+                             per_category_ap, per_layer_stats, stable_from)
+from lth_mm.analysis.coco_breakdown import percent_change, size_changes
+from lth_mm.analysis.early_bird import iou_from_hamming, packed_hamming, packed_iou
+from lth_mm.pruning import MaskSet
+
+
+def _box_gt(boxes, cats=('a', 'b'), size=200):
+    """A one-image COCO detection GT: boxes = [(category_id, [x, y, w, h]), ...]."""
+    return {
+        'images': [{'id': 1, 'width': size, 'height': size, 'file_name': '1.png'}],
+        'categories': [{'id': i + 1, 'name': n} for i, n in enumerate(cats)],
+        'annotations': [{'id': i + 1, 'image_id': 1, 'category_id': c, 'bbox': b,
+                         'area': b[2] * b[3], 'iscrowd': 0,
+                         'segmentation': [[b[0], b[1], b[0] + b[2], b[1], b[0] + b[2],
+                                           b[1] + b[3], b[0], b[1] + b[3]]]}
+                        for i, (c, b) in enumerate(boxes)],
+    }
+
+
+def _det(c, b, s=0.9):
+    return {'image_id': 1, 'category_id': c, 'bbox': b, 'score': s}
+
+
+# ----------------------------------------------------------------- per-category / size / bins
+def test_per_category_ap_two_categories():
+    gt = _box_gt([(1, [10, 10, 40, 40]), (1, [100, 100, 40, 40]),
+                  (2, [10, 100, 40, 40]), (2, [100, 10, 40, 40])])
+    res = [_det(1, [10, 10, 40, 40]), _det(1, [100, 100, 40, 40]), _det(2, [10, 100, 40, 40])]
+    ev = coco_eval(gt, res, 'bbox')
+    ap = per_category_ap(ev)
+    assert ap['a'] == pytest.approx(1.0)
+    # category b: recall 0.5 at precision 1 -> 51 of COCO's 101 recall points
+    assert ap['b'] == pytest.approx(51 / 101)
+    assert ev['stats']['AP'] == pytest.approx((1 + 51 / 101) / 2)
+    assert ev['per_category']['a']['num_gt'] == 2
+    # all boxes are 1600 px^2: "medium"; no small/large objects -> -1 from COCOeval
+    assert ev['stats']['AP_small'] == -1 and ev['stats']['AP_medium'] > 0
+
+
+def test_no_detections_give_zero_ap():
+    gt = _box_gt([(1, [10, 10, 40, 40])])
+    ev = coco_eval(gt, [], 'bbox')
+    assert ev['stats']['AP'] == 0 and ev['per_category']['a']['AP'] == 0
+    assert math.isnan(ev['per_category']['b']['AP'])  # no ground truth for b
+
+
+def test_percent_change_and_bins():
+    assert percent_change(0.3, 0.4) == pytest.approx(-25.0)
+    assert math.isnan(percent_change(0.3, 0.0))
+    assert size_changes({'AP_small': 0.2, 'AP_medium': 0.4, 'AP_large': -1},
+                        {'AP_small': 0.1, 'AP_medium': 0.4, 'AP_large': -1}) == {
+                            'AP_small': pytest.approx(-50.0), 'AP_medium': 0.0}
+    dense = {'rare': 0.2, 'mid': 0.4, 'common': 0.6, 'huge': 0.8}
+    ticket = {'rare': 0.1, 'mid': 0.3, 'common': 0.6, 'huge': 0.8}
+    counts = {'rare': 5, 'mid': 50, 'common': 500, 'huge': 5000}
+    bins = frequency_bins(counts, dense, ticket, n_bins=2)
+    assert [b['categories'] for b in bins] == [['rare', 'mid'], ['common', 'huge']]
+    assert bins[0]['change_pct'] == pytest.approx(100 * (0.2 - 0.3) / 0.3)
+    assert bins[1]['change_pct'] == pytest.approx(0.0)
+    assert (bins[0]['key_min'], bins[0]['key_max']) == (5, 50)
+    hard = difficulty_bins(dense, ticket, n_bins=4)
+    assert [b['categories'][0] for b in hard] == ['rare', 'mid', 'common', 'huge']
+    assert hard[0]['change_pct'] == pytest.approx(-50.0)
+
+
+# ----------------------------------------------------------------- TIDE
+def _tide(tmp_path, gt, res):
+    from lth_mm.analysis.tide import tide_errors
+    g, r = tmp_path / 'gt.json', tmp_path / 'res.json'
+    g.write_text(json.dumps(gt))
+    r.write_text(json.dumps(res))
+    return tide_errors(str(g), {'run': str(r)}, 'bbox')['run']
+
+
+def test_tide_classification_error(tmp_path):
+    gt = _box_gt([(1, [10, 10, 40, 40]), (2, [100, 100, 40, 40])])
+    # the second box is found at the right place with the wrong class
+    e = _tide(tmp_path, gt, [_det(1, [10, 10, 40, 40]), _det(1, [100, 100, 40, 40])])
+    assert e['Cls'] > 0
+    assert e['Loc'] == 0 and e['Dupe'] == 0 and e['Bkg'] == 0
+
+
+def test_tide_localisation_error(tmp_path):
+    gt = _box_gt([(1, [10, 10, 40, 40]), (2, [100, 100, 40, 40])])
+    # right class, IoU 0.33 (between TIDE's background 0.1 and foreground 0.5)
+    e = _tide(tmp_path, gt, [_det(1, [10, 10, 40, 40]), _det(2, [120, 100, 40, 40])])
+    assert e['Loc'] > 0
+    assert e['Cls'] == 0 and e['Bkg'] == 0 and e['Dupe'] == 0
+
+
+# ----------------------------------------------------------------- keypoint taxonomy
+SIGMAS = [0.1, 0.1, 0.1]
+FLIP = [0, 2, 1]  # nose, left, right
+
+
+def _person(i, dx, area=10000):
+    k = [30 + dx, 10, 2, 0 + dx, 40, 2, 60 + dx, 40, 2]
+    return {'id': i, 'image_id': 1, 'category_id': 1, 'keypoints': k, 'num_keypoints': 3,
+            'area': area, 'bbox': [dx, 0, 100, 100], 'iscrowd': 0}
+
+
+def _kp_gt():
+    return {'images': [{'id': 1, 'width': 600, 'height': 200}],
+            'categories': [{'id': 1, 'name': 'person'}],
+            'annotations': [_person(1, 0), _person(2, 300)]}
+
+
+def _kp_det(kpts, score):
+    return {'image_id': 1, 'category_id': 1, 'keypoints': list(kpts), 'score': score}
+
+
+def test_keypoints_perfect_and_swap():
+    a, b = _person(1, 0)['keypoints'], _person(2, 300)['keypoints']
+    swapped = list(a)
+    swapped[0:2] = b[0:2]  # person A's nose detected on person B's nose
+    res = keypoint_error_analysis(_kp_gt(), [_kp_det(swapped, 0.9), _kp_det(b, 0.8)],
+                                  SIGMAS, FLIP)
+    assert res['counts'] == {'good': 5, 'miss': 0, 'swap': 1, 'inversion': 0, 'jitter': 0}
+    assert res['bkg_fp'] == 0 and res['fn'] == 0
+    assert res['ap']['original'] < 1
+    assert res['ap']['swap'] == pytest.approx(1.0)  # fixing the swap fixes everything
+    assert res['ap_gain']['swap'] > 0 and res['ap_gain']['miss'] == 0
+
+
+def test_keypoints_inversion_jitter_miss_and_background():
+    a, b = _person(1, 0)['keypoints'], _person(2, 300)['keypoints']
+    inv = list(a)
+    inv[3:5], inv[6:8] = a[6:8], a[3:5]  # left and right exchanged
+    jit_miss = list(b)
+    jit_miss[0] += 15  # ks = exp(-225/800) = 0.75: jitter
+    jit_miss[3] -= 150  # far from everything: miss
+    bkg = [500, 150, 1, 520, 180, 1, 540, 180, 1]  # matches nobody
+    res = keypoint_error_analysis(_kp_gt(), [_kp_det(inv, 0.9), _kp_det(jit_miss, 0.8),
+                                             _kp_det(bkg, 0.95)], SIGMAS, FLIP)
+    assert res['counts'] == {'good': 2, 'miss': 1, 'swap': 0, 'inversion': 2, 'jitter': 1}
+    assert res['bkg_fp'] == 1 and res['fn'] == 0
+    assert res['ap']['jitter'] < 1  # the background FP still outscores the persons
+    assert res['ap']['bkg_fp'] == pytest.approx(1.0)
+    for t in ('miss', 'inversion', 'jitter'):
+        assert res['ap_gain'][t] >= 0
+
+
+# ----------------------------------------------------------------- early bird / layers
+def test_mask_distances_known_values():
+    a = np.array([1, 1, 0, 0, 1, 0, 0, 0], bool)
+    b = np.array([1, 0, 1, 0, 1, 0, 0, 0], bool)
+    assert mask_hamming(a, b) == pytest.approx(2 / 8)
+    assert mask_iou(a, b) == pytest.approx(2 / 4)
+    # equal densities: IoU from the distance, (d - h/2) / (d + h/2)
+    assert iou_from_hamming(3 / 8, 2 / 8) == pytest.approx(mask_iou(a, b))
+    pa, pb = np.packbits(a), np.packbits(b)
+    assert packed_hamming(pa, pb, 8) == mask_hamming(a, b)
+    assert packed_iou(pa, pb, 8) == mask_iou(a, b)
+    assert stable_from([0.5, 0.96, 0.9, 0.95, 0.99, 1.0]) == 3
+    assert stable_from([0.5, 0.9]) is None
+
+
+def test_early_bird_rule_window():
+    t = EarlyBirdTracker(eps=0.1, window=3)
+    base = np.zeros(100, bool)
+    base[:20] = True
+    far = np.zeros(100, bool)
+    far[50:70] = True
+    assert not t.update(far)['converged']
+    r = t.update(base)
+    assert r['max_distance'] is None and r['distances'] == [pytest.approx(0.4)]
+    near = base.copy()
+    near[19], near[20] = False, True  # distance 0.02
+    r = t.update(near)  # FIFO full: far, base, near -> max distance 0.4
+    assert r['max_distance'] == pytest.approx(0.4) and not r['converged']
+    r = t.update(base)  # base, near, base -> 0.02
+    assert r['converged'] and r['max_distance'] == pytest.approx(0.02)
+
+
+def test_per_layer_stats():
+    masks = MaskSet({'backbone.layer1.0.conv1.weight': torch.tensor([1, 0, 0, 0], dtype=torch.bool),
+                     'roi_head.bbox_head.shared_fcs.0.weight': torch.ones(2, 2, dtype=torch.bool)})
+    rows = per_layer_stats(masks)
+    assert [r['pruned_pct'] for r in rows] == [75.0, 0.0]
+    assert rows[0]['group'] == 'backbone_base' and rows[1]['group'] == 'box_head'
