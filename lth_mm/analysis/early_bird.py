@@ -92,16 +92,18 @@ class EarlyBirdTracker:
         """Add the newest mask; return its distances to the previous ones and the decision.
 
         Args:
-            mask: boolean mask (flattened over all prunable tensors).
+            mask: boolean mask (flattened over all prunable tensors); kept bit-packed.
 
         Returns:
             dict: ``distances`` (to the previous masks in the FIFO, newest first),
             ``max_distance`` (None until the FIFO is full) and ``converged`` (bool).
         """
-        m = _bits(mask).copy()
+        bits = _bits(mask)
+        n = bits.size
+        packed = np.packbits(bits)
         prev = list(self.fifo)[-(self.window - 1):][::-1]  # the previous window-1, newest first
-        dists = [mask_hamming(m, p) for p in prev]
-        self.fifo.append(m)
+        dists = [packed_hamming(packed, p, n) for p in prev]
+        self.fifo.append(packed)
         full = len(prev) == self.window - 1
         max_d = max(dists) if full else None
         return {'distances': dists, 'max_distance': max_d,

@@ -1,0 +1,149 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Keep each lottery round's final evaluation on disk, so every analysis runs offline.
+
+At the start of a round the hook points every COCO-style metric of the validation evaluator
+(mmdet's and mmpose's ``CocoMetric``: anything with ``outfile_prefix`` and
+``results2json``) at ``round_{r}/results/results``; each evaluation of the round then
+writes its COCO-format predictions there (``results.bbox.json``, ``results.segm.json``,
+``results.keypoints.json``) and the last one, the round's final evaluation, stays. When the
+round ends the hook re-runs pycocotools' COCOeval on those files to keep the per-category
+AP (its precision array) in ``coco_eval.json``, and records in ``meta.json`` what the
+analyses need besides: the ground-truth file, keypoint sigmas and flip pairs, and the
+training-instance count of each category.
+"""
+import os
+import os.path as osp
+from collections import Counter
+from typing import List, Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from ... import paths
+from ...fileio import atomic_write_json
+
+PREFIX = 'results'
+COCO_EVAL_JSON = 'coco_eval.json'
+META_JSON = 'meta.json'
+
+
+def result_file(results_dir: str, iou_type: str) -> str:
+    """The COCO results file a metric writes for ``iou_type`` under ``results_dir``."""
+    return osp.join(results_dir, f'{PREFIX}.{iou_type}.json')
+
+
+@HOOKS.register_module()
+class EvalArtifactsHook(Hook):
+    """Keep the COCO results and per-category AP of each round's final evaluation.
+
+    Args:
+        train_counts: count the training instances of each category (for the frequency
+            analysis; one pass over the training annotations, not the images).
+    """
+    priority = 'NORMAL'  # after_lottery_round must run before the LotteryHook's
+
+    def __init__(self, train_counts: bool = True):
+        self.train_counts = train_counts
+
+    @staticmethod
+    def _coco_metrics(runner) -> list:
+        loop = getattr(runner, 'val_loop', None)
+        evaluator = getattr(loop, 'evaluator', None)
+        return [m for m in getattr(evaluator, 'metrics', []) or []
+                if hasattr(m, 'outfile_prefix') and hasattr(m, 'results2json')]
+
+    def before_lottery_round(self, runner, lottery_round: int, resumed: bool = False) -> None:
+        """Point the metrics' ``outfile_prefix`` at this round's results directory."""
+        metrics = self._coco_metrics(runner)
+        if not metrics:
+            runner.logger.warning(
+                '[EvalArtifactsHook] the validation evaluator has no COCO-style metric '
+                '(mmdet/mmpose CocoMetric): no per-round results will be kept.')
+            return
+        out = paths.results_dir(runner.work_dir, lottery_round)
+        if is_main_process():
+            os.makedirs(out, exist_ok=True)
+        for m in metrics:
+            m.outfile_prefix = osp.join(out, PREFIX)
+
+    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
+        """Write ``coco_eval.json`` and ``meta.json`` for the round's final evaluation."""
+        if not is_main_process():
+            return
+        from ...analysis.coco_breakdown import coco_eval
+        out = paths.results_dir(runner.work_dir, lottery_round)
+        evals, meta = {}, dict(round=lottery_round,
+                               kind=runner.message_hub.get_info('lottery/kind', None),
+                               iou_types=[])
+        for i, m in enumerate(self._coco_metrics(runner)):
+            coco = getattr(m, '_coco_api', None) or getattr(m, 'coco', None)
+            if coco is None:
+                continue
+            gt_file = self._gt_file(runner, m, i, out)
+            meta['gt_file'] = gt_file
+            dataset_meta = m.dataset_meta or {}
+            if 'sigmas' in dataset_meta:  # mmpose
+                meta['sigmas'] = [float(s) for s in dataset_meta['sigmas']]
+                meta['flip_indices'] = [int(j) for j in dataset_meta.get('flip_indices', [])]
+            for iou_type in self._iou_types(m):
+                res = result_file(out, iou_type)
+                if not osp.isfile(res):
+                    continue
+                evals[iou_type] = coco_eval(coco.dataset, res, iou_type,
+                                            sigmas=meta.get('sigmas'))
+                meta['iou_types'].append(iou_type)
+        if not evals:
+            return
+        if self.train_counts:
+            counts = self._train_instances(runner)
+            if counts:
+                meta['train_instances'] = counts
+        atomic_write_json(evals, osp.join(out, COCO_EVAL_JSON))
+        atomic_write_json(meta, osp.join(out, META_JSON))
+
+    @staticmethod
+    def _iou_types(metric) -> List[str]:
+        if hasattr(metric, 'metrics'):  # mmdet: ['bbox', 'segm', 'proposal', ...]
+            return [t for t in metric.metrics if t in ('bbox', 'segm')]
+        return ['keypoints']
+
+    @staticmethod
+    def _gt_file(runner, metric, index: int, out: str) -> str:
+        """The ground-truth json of a metric: its ``ann_file`` or the one it converted."""
+        converted = osp.join(out, f'{PREFIX}.gt.json')
+        if osp.isfile(converted):
+            return osp.abspath(converted)
+        ann = getattr(metric, 'ann_file', None)
+        if ann is None:  # mmdet's CocoMetric keeps only the COCO object: read the config
+            cfg = runner.cfg.get('val_evaluator')
+            cfgs = cfg if isinstance(cfg, (list, tuple)) else cfg.get('metrics', cfg)
+            cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
+            if index < len(cfgs):
+                ann = cfgs[index].get('ann_file')
+        if ann and osp.isfile(ann):
+            return osp.abspath(ann)
+        # Neither: keep the evaluator's ground truth beside the results.
+        coco = getattr(metric, '_coco_api', None) or getattr(metric, 'coco', None)
+        atomic_write_json(coco.dataset, converted)
+        return osp.abspath(converted)
+
+    @staticmethod
+    def _train_instances(runner) -> Optional[dict]:
+        """``{class name: training instances}`` from the training dataset's annotations."""
+        loop = getattr(runner, 'train_loop', None)
+        ds = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+        while ds is not None and not hasattr(ds, 'get_data_info') and hasattr(ds, 'dataset'):
+            ds = ds.dataset  # RepeatDataset / ClassBalancedDataset wrappers
+        classes = (getattr(ds, 'metainfo', None) or {}).get('classes')
+        if ds is None or not classes or not hasattr(ds, 'get_data_info'):
+            return None
+        counter = Counter()
+        for i in range(len(ds)):
+            for inst in ds.get_data_info(i).get('instances', []):
+                label = inst.get('bbox_label')
+                if label is not None and not inst.get('ignore_flag', 0):
+                    counter[int(label)] += 1
+        if not counter:
+            return None
+        return {classes[k]: counter.get(k, 0) for k in range(len(classes))}

@@ -1,0 +1,58 @@
+"""ValLossHook and EarlyBirdHook on the toy lottery run (seconds)."""
+import json
+
+import numpy as np
+import pytest
+
+from lth_mm import paths
+from lth_mm.report import load_summary
+
+from _toy import build_runner, toy_cfg
+
+
+def _run(tmp_path, hooks, lottery=None, **over):
+    cfg = toy_cfg(tmp_path / 'wd', lottery=lottery,
+                  custom_hooks=[dict(type='LTHZeroCheckHook')] + hooks, **over)
+    runner = build_runner(cfg)
+    runner.train()
+    return runner, str(tmp_path / 'wd')
+
+
+def test_val_loss_and_early_bird_tracking(tmp_path):
+    runner, wd = _run(tmp_path, [dict(type='ValLossHook'),
+                                 dict(type='EarlyBirdHook', window=2, eps=0.5)])
+    for r in (0, 1):
+        log = json.load(open(paths.val_loss_json(wd, r)))
+        assert [rec['epoch'] for rec in log['records']] == [1, 2, 3]
+        assert all(np.isfinite(rec['loss']) and rec['loss'] > 0 for rec in log['records'])
+        assert log['records'][0]['samples'] == 16  # the whole toy validation set
+    eb = json.load(open(paths.early_bird_json(wd)))
+    assert [r['step'] for r in eb['records']] == [1, 2, 3]
+    assert eb['settings']['keep_ratio'] == pytest.approx(0.3)
+    # the last mask is the final mask
+    assert eb['records'][-1]['iou_final'] == pytest.approx(1.0)
+    assert eb['records'][1]['converged'] == (eb['records'][1]['max_distance'] <= 0.5)
+    assert eb['final']['planned'] == 3 and eb['final']['trained'] == 3
+    assert not eb['final']['stopped_early']
+    assert eb['final']['stable_step'] is not None
+    row0 = load_summary(wd)['rounds'][0]
+    assert row0['extras']['early_bird_step'] == eb['final']['early_bird_step']
+
+
+def test_early_bird_stops_round_0(tmp_path):
+    # eps = 1: the rule holds as soon as the FIFO holds two masks (epoch 2 of 3)
+    runner, wd = _run(tmp_path, [dict(type='EarlyBirdHook', window=2, eps=1.0, stop=True)])
+    eb = json.load(open(paths.early_bird_json(wd)))
+    assert eb['final']['early_bird_step'] == 2 and eb['final']['stopped_early']
+    assert eb['final']['early_bird_cost_fraction'] == pytest.approx(2 / 3)
+    rows = load_summary(wd)['rounds']
+    assert rows[0]['iters'] == 2 * 4  # 2 epochs of 4 iterations, then round 1 as usual
+    assert rows[1]['iters'] == 3 * 4 and rows[1]['kind'] == 'ticket'
+
+
+def test_bad_hook_arguments_fail_before_training():
+    from lth_mm.engine.hooks import EarlyBirdHook, ValLossHook
+    with pytest.raises(ValueError, match='eps'):
+        EarlyBirdHook(eps=2)
+    with pytest.raises(ValueError, match='interval'):
+        ValLossHook(interval=0)
