@@ -60,6 +60,9 @@ class LTHToyDataset(Dataset):
     def __len__(self):
         return len(self.labels)
 
+    def full_init(self):
+        """Nothing to load lazily (mmengine's dataset wrappers call it)."""
+
     def __getitem__(self, i):
         return dict(inputs=self.inputs[i], labels=self.labels[i])
 

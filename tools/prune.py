@@ -25,8 +25,9 @@ def parse_args(argv=None):
     p.add_argument('--criterion', default=None,
                    choices=['global_magnitude', 'layerwise_magnitude', 'random'],
                    help='default: lottery.criterion of the config, else global_magnitude')
-    p.add_argument('--scope', default=None, choices=['paper', 'backbone', 'all'],
-                   help='default: lottery.scope of the config, else paper')
+    p.add_argument('--prune-scope', '--scope', dest='prune_scope', default=None,
+                   choices=['paper', 'backbone', 'all'],
+                   help='default: lottery.prune_scope of the config, else paper')
     p.add_argument('--groups', nargs='+', default=None, help='module groups to restrict to')
     p.add_argument('--include', nargs='+', default=None, help='regexes a name must match')
     p.add_argument('--exclude', nargs='+', default=None, help='regexes that drop a name')
@@ -41,7 +42,8 @@ def main(argv=None):
     args = parse_args(argv)
     from lth_mm.apis import build_model_from_cfg
     from lth_mm.pruning import (LotteryConfigError, LotterySettings, MaskSet, compute_masks,
-                                count_parameters, save_ticket, select_prunable)
+                                count_parameters, save_ticket, select_prunable,
+                                ticket_meta)
 
     # Every check before any work, and never overwrite what the user has.
     if not 0.0 < args.keep_ratio <= 1.0:
@@ -59,7 +61,7 @@ def main(argv=None):
     lottery = dict(cfg.get('lottery') or {})
     try:
         settings = LotterySettings.from_dict(dict(
-            scope=args.scope or lottery.get('scope', 'paper'),
+            prune_scope=args.prune_scope or lottery.get('prune_scope', 'paper'),
             groups=args.groups if args.groups is not None else lottery.get('groups'),
             include=args.include if args.include is not None else lottery.get('include'),
             exclude=args.exclude if args.exclude is not None else lottery.get('exclude'),
@@ -76,10 +78,8 @@ def main(argv=None):
     masks = MaskSet(compute_masks(settings.criterion, weights, ones, args.keep_ratio,
                                   torch.Generator().manual_seed(args.seed)))
     total = count_parameters(model)
-    save_ticket(args.out, masks, dict(
-        round=None, kind='one_shot', keep_ratio=args.keep_ratio,
-        prunable_sparsity=masks.prunable_sparsity(),
-        network_sparsity=masks.network_sparsity(total), network_params=total,
+    save_ticket(args.out, masks, ticket_meta(
+        masks, total, round=None, kind='one_shot', planned_keep_ratio=args.keep_ratio,
         scope=settings.scope_dict, criterion=settings.criterion,
         rewind=dict(iter=None, mode=None, snapshot=None, rewind_from=None),
         source_checkpoint=osp.abspath(args.checkpoint), config=osp.abspath(args.config),

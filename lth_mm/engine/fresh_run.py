@@ -99,14 +99,46 @@ class HookStates:
             if key.startswith(CHECKPOINT_RUNTIME_KEYS):
                 runner.message_hub.runtime_info.pop(key)
         dataset, loader = _dataset_of(runner)
-        if self.pipeline is not _MISSING and dataset is not None and \
-                getattr(dataset, 'pipeline', _MISSING) is not self.pipeline:
+        if dataset is not None and getattr(dataset, 'pipeline', _MISSING) is not self.pipeline:
             # e.g. PipelineSwitchHook installed its stage-2 pipeline in the last round.
-            dataset.pipeline = self.pipeline
+            if self.pipeline is _MISSING:
+                delattr(dataset, 'pipeline')
+            else:
+                dataset.pipeline = self.pipeline
             if getattr(loader, 'persistent_workers', False):
                 # Persistent workers hold a copy of the old pipeline: drop them, the next
                 # iter() starts new ones.
                 loader._iterator = None
+
+
+def _samplers(dataloader) -> list:
+    batch_sampler = getattr(dataloader, 'batch_sampler', None)
+    found = []
+    for sampler in (getattr(batch_sampler, 'sampler', None), getattr(dataloader, 'sampler',
+                                                                       None)):
+        if sampler is not None and hasattr(sampler, 'seed') and sampler not in found:
+            found.append(sampler)
+    return found
+
+
+def sampler_seed(dataloader):
+    """The shuffling seed of the dataloader's sampler (None when it has none).
+
+    With ``randomness.seed=None`` mmengine's samplers draw their seed when the dataloader
+    is built, before ``--resume`` restores anything, so a resumed run would shuffle
+    differently; the loops keep this seed in the checkpoint and put it back.
+    """
+    samplers = _samplers(dataloader)
+    return None if not samplers else samplers[0].seed
+
+
+def set_sampler_seed(dataloader, seed) -> None:
+    """Give the dataloader's sampler(s) this shuffling seed (see :func:`sampler_seed`)."""
+    for sampler in _samplers(dataloader):
+        if sampler.seed != seed:
+            sampler.seed = seed
+            if hasattr(sampler, '_indices_of_rank'):  # InfiniteSampler: regenerate
+                sampler.indices = sampler._indices_of_rank()
 
 
 def restart_data_stream(dataloader) -> None:

@@ -122,7 +122,8 @@ class LotteryHook(Hook):
             runner.logger.info(f'[lottery] rewind state ({s.rewind_weights} weights) taken from '
                                f'{s.rewind_from}, iteration {self._rewind_from_iter}.')
         self._resolve_rewind_point(runner)
-        if s.rewind_weights == 'ema' and not self._ema_hooks(runner):
+        if s.rewind_weights == 'ema' and self._needs_snapshot() and \
+                not self._ema_hooks(runner):
             raise RewindError("lottery.rewind_weights='ema' needs an EMAHook in "
                               "custom_hooks; add one or use rewind_weights='raw'.")
         if s.ticket is not None:

@@ -28,12 +28,14 @@ from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
-from ..fresh_run import CHECKPOINT_RUNTIME_KEYS, HookStates, restart_data_stream
+from ..fresh_run import (CHECKPOINT_RUNTIME_KEYS, HookStates, restart_data_stream,
+                          sampler_seed, set_sampler_seed)
 from ..utils import preserved_rng
 
 ROUND_KEY = 'lottery/round'
 PHASE_KEY = 'lottery/round_phase'
 START_ITER_KEY = 'lottery/start_iter'
+SAMPLER_SEED_KEY = 'lottery/sampler_seed'
 # Phases of a round, as saved in checkpoints.
 TRAINING, DONE = 'training', 'done'
 
@@ -53,12 +55,16 @@ class _LotteryLoopMixin:
         """Run every remaining round, then ``after_train``."""
         runner = self.runner
         hub = runner.message_hub
-        if not (getattr(runner, '_resume', False) and getattr(runner, '_has_loaded', False)):
+        if getattr(runner, '_resume', False) and getattr(runner, '_has_loaded', False):
+            if hub.get_info(SAMPLER_SEED_KEY) is not None:
+                set_sampler_seed(self.dataloader, hub.get_info(SAMPLER_SEED_KEY))
+        else:
             # Not resumed: a MessageHub is shared by runners built in the same second
             # (mmengine names it by a timestamp), so drop what another run left there.
             for key in list(hub.runtime_info):
                 if key.startswith(('lottery/',) + CHECKPOINT_RUNTIME_KEYS):
                     hub.runtime_info.pop(key)
+            hub.update_info(SAMPLER_SEED_KEY, sampler_seed(self.dataloader))
         r = int(hub.get_info(ROUND_KEY, 0))
         phase = hub.get_info(PHASE_KEY, None)
         if phase == DONE:  # resumed from a round's final checkpoint
