@@ -88,3 +88,123 @@ def test_two_process_lottery_run_through_tools_train(tmp_path):
     for a, b in zip(m0['bits'], m1['bits']):
         assert torch.equal(a, b)
     assert (tmp_path / 'work' / 'lottery_summary.json').exists()
+
+
+DIST_HOOKS = '''
+import torch
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+from mmengine.dist import get_rank
+
+
+@HOOKS.register_module(force=True)
+class LTHRank1DisagreesHook(Hook):
+    """Before pruning, rank 1 scrambles its weights so its local mask would differ."""
+    priority = 'HIGHEST'
+
+    def before_lottery_round(self, runner, lottery_round, resumed):
+        if get_rank() == 1 and lottery_round == 1 and not resumed:
+            model = getattr(runner.model, 'module', runner.model)
+            g = torch.Generator().manual_seed(99)
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.copy_(torch.randn(p.shape, generator=g))
+
+
+@HOOKS.register_module(force=True)
+class LTHPerRankNoiseHook(Hook):
+    """Per-rank random streams: rank r draws r + 1 numbers a step from the global RNG and
+    perturbs its inputs with the last one (as per-rank data augmentation does)."""
+    priority = 'HIGHEST'
+    lottery_persistent = True
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        for _ in range(get_rank() + 1):
+            x = torch.rand(())
+        data_batch['inputs'] = data_batch['inputs'] + 0.1 * x
+
+
+@HOOKS.register_module(force=True)
+class LTHKillIterHook(Hook):
+    priority = 'LOWEST'
+
+    def __init__(self, round, it):
+        self.round, self.it = round, it
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.message_hub.get_info('lottery/round') == self.round and \\
+                runner.iter + 1 == self.it:
+            raise SystemExit(3)
+
+
+@HOOKS.register_module(force=True)
+class LTHDumpRankHook(Hook):
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+
+    def after_train(self, runner):
+        h = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
+        torch.save(dict(masks=h.masks.state_dict(), rewind_iter=h.rewind_iter),
+                   f'{self.out_dir}/rank{get_rank()}.pt')
+'''
+
+
+def _torchrun_toy(tmp_path, name, extra_hooks, iter_based=True, resume=False):
+    """Run the toy lottery config on 2 gloo ranks through tools/train.py."""
+    sys.path.insert(0, osp.join(REPO, 'tests'))
+    from _toy import toy_cfg
+    (tmp_path / 'lth_dist_hooks.py').write_text(DIST_HOOKS)
+    work = tmp_path / name
+    cfg = toy_cfg(work, env_cfg=dict(dist_cfg=dict(backend='gloo')),
+                  lottery=dict(rewind_iter=None, rewind_epochs=1))
+    cfg.custom_imports = dict(imports=['_toy', 'lth_dist_hooks'], allow_failed_imports=False)
+    cfg.custom_hooks += extra_hooks
+    cfg.train_dataloader.batch_size = 4
+    if iter_based:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=8, val_interval=4)
+        cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2, by_epoch=False)
+        cfg.param_scheduler = [dict(type='MultiStepLR', milestones=[6], by_epoch=False)]
+    cfg_path = str(tmp_path / f'{name}.py')
+    cfg.dump(cfg_path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'),
+                                                      str(tmp_path)]),
+               OMP_NUM_THREADS='1')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+           f'--master_port={_free_port()}', osp.join(REPO, 'tools', 'train.py'), cfg_path,
+           '--launcher', 'pytorch'] + (['--resume'] if resume else [])
+    return subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=600), work
+
+
+def test_two_rank_iteration_based_infinite_sampler_rewind_and_rank0_masks(tmp_path):
+    """InfiniteSampler, rewind_epochs=1 on 2 ranks: k = ceil(32 / (2 x 4)) = 4, not 8; and
+    rank 1, whose weights disagree before pruning, ends with rank 0's masks."""
+    proc, work = _torchrun_toy(tmp_path, 'w', [
+        dict(type='LTHRank1DisagreesHook'), dict(type='LTHDumpRankHook', out_dir=str(tmp_path))])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
+    assert r0['rewind_iter'] == r1['rewind_iter'] == 4
+    assert torch.load(work / 'rewind_snapshot.pth')['meta']['iter'] == 4
+    assert r0['masks']['names'] == r1['masks']['names']
+    for a, b in zip(r0['masks']['bits'], r1['masks']['bits']):
+        assert torch.equal(a, b)
+    # Without the broadcast rank 1 would have pruned its scrambled weights:
+    from lth_mm.pruning import MaskSet
+    assert MaskSet.from_state_dict(r1['masks']).prunable_sparsity() > 0
+
+
+def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path):
+    noise = [dict(type='LTHPerRankNoiseHook')]
+    proc, ref = _torchrun_toy(tmp_path, 'ref', noise)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc, run = _torchrun_toy(tmp_path, 'run', noise + [dict(type='LTHKillIterHook', round=1,
+                                                             it=4)])
+    assert proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
+    proc, run = _torchrun_toy(tmp_path, 'run', noise, resume=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    a = torch.load(ref / 'round_1' / 'final.pth', weights_only=False)
+    b = torch.load(run / 'round_1' / 'final.pth', weights_only=False)
+    for k, v in a['state_dict'].items():
+        assert torch.equal(v, b['state_dict'][k]), k
+    assert len(b['lth_mm']['rng']) == 2  # one random state per rank
