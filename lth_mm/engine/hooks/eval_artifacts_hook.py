@@ -21,11 +21,9 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from ... import paths
+from ...analysis.collect import COCO_EVAL_JSON, META_JSON
+from ...analysis.collect import RESULT_PREFIX as PREFIX
 from ...fileio import atomic_write_json
-
-PREFIX = 'results'
-COCO_EVAL_JSON = 'coco_eval.json'
-META_JSON = 'meta.json'
 
 
 def result_file(results_dir: str, iou_type: str) -> str:

@@ -1,0 +1,81 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Read what a lottery work_dir holds for the analyses (every file through lth_mm.paths).
+
+Missing pieces are simply absent from the result: a run without the analysis hooks still
+gives its summary, sparsities and per-layer statistics.
+"""
+import json
+import os.path as osp
+import re
+from typing import Optional
+
+from .. import paths
+from ..report import load_summary
+
+# File names inside paths.results_dir(); written by EvalArtifactsHook.
+COCO_EVAL_JSON = 'coco_eval.json'
+META_JSON = 'meta.json'
+RESULT_PREFIX = 'results'
+
+
+def _json(path: str) -> Optional[dict]:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def result_file(work_dir: str, r: int, iou_type: str) -> Optional[str]:
+    """A round's COCO results file for ``iou_type`` (None if absent)."""
+    p = osp.join(paths.results_dir(work_dir, r), f'{RESULT_PREFIX}.{iou_type}.json')
+    return p if osp.isfile(p) else None
+
+
+def group_name(work_dir: str) -> str:
+    """A run's name without a trailing seed tag (``..._seed1``, ``...-s2``): seeds group."""
+    name = osp.basename(osp.normpath(work_dir))
+    return re.sub(r'[-_.](seed|s)\d+$', '', name)
+
+
+def round_label(row: dict) -> str:
+    """``dense`` or e.g. ``r1 ticket 80%`` (prunable sparsity)."""
+    if row['kind'] == 'dense':
+        return 'dense'
+    return f"r{row['round']} {row['kind']} {100 * row['prunable_sparsity']:.0f}%"
+
+
+def load_run(work_dir: str) -> dict:
+    """Everything the report needs from one work_dir.
+
+    Args:
+        work_dir: a lottery experiment's work_dir (with ``lottery_summary.json``).
+
+    Returns:
+        dict: ``work_dir``, ``name``, ``group``, ``settings``, ``rows`` (summary rows),
+        ``rounds`` (``{r: {'coco_eval', 'meta', 'val_loss', 'ticket'}}``, present keys
+        only) and ``early_bird`` (or None).
+
+    Raises:
+        FileNotFoundError: no summary there (the message says so).
+    """
+    summary = load_summary(work_dir)
+    run = dict(work_dir=work_dir, name=osp.basename(osp.normpath(work_dir)),
+               group=group_name(work_dir), settings=summary.get('settings', {}),
+               rows=sorted(summary.get('rounds', []), key=lambda r: r['round']), rounds={})
+    for row in run['rows']:
+        r = row['round']
+        rd = {}
+        res = paths.results_dir(work_dir, r)
+        for key, name in (('coco_eval', COCO_EVAL_JSON), ('meta', META_JSON)):
+            v = _json(osp.join(res, name))
+            if v is not None:
+                rd[key] = v
+        v = _json(paths.val_loss_json(work_dir, r))
+        if v is not None:
+            rd['val_loss'] = v
+        if osp.isfile(paths.ticket(work_dir, r)):
+            rd['ticket'] = paths.ticket(work_dir, r)
+        rd['row'] = row
+        run['rounds'][r] = rd
+    run['early_bird'] = _json(paths.early_bird_json(work_dir))
+    return run

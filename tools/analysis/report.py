@@ -1,0 +1,47 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Write the paper's analyses of one or more lottery work_dirs as one report.
+
+    python tools/analysis/report.py WORK_DIR [WORK_DIR ...] --out DIR
+
+writes DIR/report.md, DIR/report.html (pictures embedded) and the PNGs the data support:
+sparsity_vs_metric, size, frequency, difficulty, tide_bbox, tide_segm, keypoint_errors,
+convergence, early_bird, per_layer. See docs/analyses.md.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from lth_mm import paths
+from lth_mm.analysis.report import build_report
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('work_dirs', nargs='+', help='lottery work_dirs')
+    parser.add_argument('--out', required=True, help='output directory of the report')
+    parser.add_argument('--bins', type=int, default=4,
+                        help='category bins of the frequency/difficulty analyses')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    missing = [w for w in args.work_dirs if not osp.isfile(paths.summary_json(w))]
+    if missing:
+        print('error: no lottery summary (lottery_summary.json) in: ' + ', '.join(missing) +
+              '. Give work_dirs of lottery runs with at least one finished round.',
+              file=sys.stderr)
+        return 2
+    if args.bins < 1:
+        print(f'error: --bins must be >= 1, got {args.bins}.', file=sys.stderr)
+        return 2
+    out = build_report(args.work_dirs, args.out, n_bins=args.bins)
+    for f in out['figures']:
+        print(f)
+    print(f"report: {osp.abspath(out['markdown'])}")
+    print(f"html:   {osp.abspath(out['html'])}")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
