@@ -1,0 +1,162 @@
+"""EvalArtifactsHook and tools/analysis/report.py end to end on the toy lottery run.
+
+A toy COCO-style metric writes hand-written COCO results (the dense round perfect, the
+ticket round with known errors), so the COCO analyses have known answers without a
+detector: the hook keeps them per round and the report draws every figure they support.
+"""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from pycocotools import mask as mask_utils
+from mmengine.evaluator import BaseMetric
+from mmengine.registry import DATASETS, METRICS
+
+from lth_mm import paths
+from lth_mm.analysis.collect import COCO_EVAL_JSON, META_JSON
+from lth_mm.analysis.coco_breakdown import load_coco
+
+from _toy import LTHToyDataset, build_runner, toy_cfg
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CLASSES = ('a', 'b', 'c', 'd')
+# (image, category, box): small (< 32^2), medium and large objects of four categories.
+GT_BOXES = [(1, 1, [5, 5, 20, 20]), (1, 2, [50, 50, 60, 60]), (1, 3, [120, 10, 30, 30]),
+            (2, 1, [10, 100, 120, 120]), (2, 4, [150, 150, 25, 25]), (2, 2, [5, 5, 40, 40])]
+
+
+def _gt():
+    anns = []
+    for i, (img, c, b) in enumerate(GT_BOXES):
+        x, y, w, h = b
+        anns.append(dict(id=i + 1, image_id=img, category_id=c, bbox=b, area=w * h,
+                         iscrowd=0, segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]]))
+    return dict(images=[dict(id=i, width=300, height=300, file_name=f'{i}.png')
+                        for i in (1, 2)],
+                categories=[dict(id=i + 1, name=n) for i, n in enumerate(CLASSES)],
+                annotations=anns)
+
+
+def _dets(lottery_round):
+    dets = []
+    for img, c, b in GT_BOXES:
+        if lottery_round > 0 and b[2] * b[3] < 32 ** 2:
+            continue  # the ticket misses the small objects ...
+        if lottery_round > 0 and c == 3:
+            c = 4  # ... and classifies the c as a d
+        x, y, w, h = b
+        # results carry RLE masks, as mmdet writes them
+        rle = mask_utils.merge(mask_utils.frPyObjects(
+            [[x, y, x + w, y, x + w, y + h, x, y + h]], 300, 300))
+        rle['counts'] = rle['counts'].decode()
+        dets.append(dict(image_id=img, category_id=c, bbox=b, score=0.9, segmentation=rle))
+    return dets
+
+
+@METRICS.register_module(force=True)
+class LTHToyCocoMetric(BaseMetric):
+    """Writes hand-written COCO results as mmdet's CocoMetric would (outfile_prefix)."""
+    default_prefix = 'coco'
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._coco_api = load_coco(_gt())
+        self.metrics = ['bbox', 'segm']
+        self.outfile_prefix = None
+        self.round = 0
+
+    def results2json(self, results, outfile_prefix):
+        dets = _dets(self.round)
+        for t in self.metrics:
+            with open(f'{outfile_prefix}.{t}.json', 'w') as f:
+                json.dump([{k: v for k, v in d.items()
+                            if k != ('segmentation' if t == 'bbox' else 'bbox')}
+                           for d in dets], f)
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        self.results2json(None, self.outfile_prefix)
+        return dict(bbox_mAP=1.0 if self.round == 0 else 0.5)
+
+
+@DATASETS.register_module(force=True)
+class LTHToyDetDataset(LTHToyDataset):
+    """The toy data with mmdet-style annotations: one instance of its class per sample."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metainfo = dict(classes=CLASSES)
+
+    def get_data_info(self, i):
+        return dict(instances=[dict(bbox_label=int(self.labels[i]), ignore_flag=0)])
+
+
+def _run(tmp_path):
+    from mmengine.hooks import Hook
+    from mmengine.registry import HOOKS
+
+    @HOOKS.register_module(force=True)
+    class LTHToyRoundToMetric(Hook):  # tells the toy metric which round it evaluates
+        def before_lottery_round(self, runner, lottery_round, resumed=False):
+            for m in runner.val_loop.evaluator.metrics:
+                m.round = lottery_round
+
+    cfg = toy_cfg(tmp_path / 'wd', val_evaluator=dict(type='LTHToyCocoMetric'),
+                  custom_hooks=[dict(type='LTHToyRoundToMetric'),
+                                dict(type='EvalArtifactsHook'),
+                                dict(type='ValLossHook')])
+    cfg.train_dataloader.dataset.type = 'LTHToyDetDataset'
+    cfg.train_cfg.max_epochs = 2
+    cfg.default_hooks.checkpoint.save_best = None
+    build_runner(cfg).train()
+    return str(tmp_path / 'wd')
+
+
+def test_eval_artifacts_and_report(tmp_path):
+    wd = _run(tmp_path)
+    for r in (0, 1):
+        res = paths.results_dir(wd, r)
+        assert osp.isfile(osp.join(res, 'results.bbox.json'))
+        assert osp.isfile(osp.join(res, 'results.segm.json'))
+    ev0 = json.load(open(osp.join(paths.results_dir(wd, 0), COCO_EVAL_JSON)))
+    ev1 = json.load(open(osp.join(paths.results_dir(wd, 1), COCO_EVAL_JSON)))
+    assert {c: v['AP'] for c, v in ev0['bbox']['per_category'].items()} == {
+        'a': pytest.approx(1.0), 'b': pytest.approx(1.0), 'c': pytest.approx(1.0),
+        'd': pytest.approx(1.0)}
+    # ticket: a lost its small box (1 of 2 found), c is never predicted, d has an extra
+    # false positive (the c box) scored like its true one
+    assert ev1['bbox']['per_category']['a']['AP'] == pytest.approx(51 / 101)
+    assert ev1['bbox']['per_category']['c']['AP'] == 0
+    assert ev1['bbox']['stats']['AP_small'] == 0
+    assert ev0['bbox']['stats']['AP_small'] == pytest.approx(1.0)
+    meta = json.load(open(osp.join(paths.results_dir(wd, 1), META_JSON)))
+    assert meta['iou_types'] == ['bbox', 'segm'] and osp.isfile(meta['gt_file'])
+    assert sum(meta['train_instances'].values()) == 32  # the 32 toy training samples
+
+    out = tmp_path / 'report'
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis', 'report.py'),
+                           wd, '--out', str(out), '--bins', '2'],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    for png in ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox',
+                'tide_segm', 'convergence', 'per_layer'):
+        assert (out / f'{png}.png').stat().st_size > 5000, png
+    assert not (out / 'keypoint_errors.png').exists()  # no keypoints in this task
+    assert not (out / 'early_bird.png').exists()  # EarlyBirdHook was not on
+    md = (out / 'report.md').read_text()
+    assert 'AP_small' in md and '-100.0%' in md  # every small object lost
+    assert '(tide_bbox.png)' in md and '(tide_segm.png)' in md
+    html = (out / 'report.html').read_text()
+    assert html.count('data:image/png;base64,') == 8
+
+
+def test_report_refuses_a_work_dir_without_summary(tmp_path):
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis', 'report.py'),
+                           str(tmp_path), '--out', str(tmp_path / 'r')],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and 'lottery_summary.json' in proc.stderr
+    assert not (tmp_path / 'r').exists()
