@@ -143,6 +143,59 @@ def test_pruned_weights_stay_pruned_even_if_large():
         assert not (m2[n] & ~m1[n]).any()
 
 
+def _reference_global(weights, masks, keep):
+    """The definition, by a full stable sort: largest scores first, ties lowest flat index."""
+    names = list(weights)
+    flat = torch.cat([torch.where(masks[n].bool(), weights[n].abs().float(),
+                                  torch.tensor(-1.0)).flatten() for n in names])
+    k = int(round(keep * flat.numel()))
+    order = torch.sort(-flat, stable=True).indices[:k]
+    keep_flat = torch.zeros(flat.numel(), dtype=torch.bool)
+    keep_flat[order] = True
+    return dict(zip(names, (c.view_as(weights[n]) for n, c in
+                            zip(names, keep_flat.split([weights[n].numel() for n in names])))))
+
+
+def _tied_cases(seed):
+    g = torch.Generator().manual_seed(seed)
+    for trial in range(12):
+        sizes = torch.randint(1, 400, (4, ), generator=g).tolist()
+        if trial % 3 == 0:  # continuous values
+            w = {f't{i}': torch.randn(s, generator=g) for i, s in enumerate(sizes)}
+        else:  # few distinct magnitudes: many ties at the threshold
+            w = {f't{i}': (torch.randint(0, 5, (s, ), generator=g) - 2).float()
+                 for i, s in enumerate(sizes)}
+        m = ({n: torch.ones_like(t, dtype=torch.bool) for n, t in w.items()} if trial % 4 == 0
+             else {n: torch.rand(t.shape, generator=g) > 0.3 for n, t in w.items()})
+        yield w, m
+
+
+@pytest.mark.parametrize('bracket', [None, (1e9, 1e9), (-5.0, -5.0), (0.0, 0.0)])
+def test_global_magnitude_matches_the_definition_with_ties(monkeypatch, bracket):
+    # bracket: force the sampled search to miss so that the exact fallback runs too
+    from lth_mm.pruning import criteria
+    if bracket is not None:
+        monkeypatch.setattr(criteria, '_sampled_bracket', lambda *a: bracket)
+    for w, m in _tied_cases(3):
+        total = sum(t.numel() for t in w.values())
+        alive = sum(int(x.sum()) for x in m.values())
+        for keep in (0.01, 0.2, 0.5, alive / total):
+            got = global_magnitude(w, m, keep)
+            ref = _reference_global(w, m, keep)
+            assert all(torch.equal(got[n], ref[n]) for n in w), (keep, bracket)
+            assert sum(int(x.sum()) for x in got.values()) == round(keep * total)
+
+
+def test_global_magnitude_large_tensor_uses_the_sample_and_agrees():
+    # big enough for a strided sample (stride > 1) and a narrow bracket
+    g = torch.Generator().manual_seed(0)
+    w = {'a': torch.randn(600_000, generator=g), 'b': 0.5 * torch.randn(300, 400, generator=g)}
+    m = {n: torch.rand(t.shape, generator=g) > 0.5 for n, t in w.items()}
+    got = global_magnitude(w, m, 0.2)
+    ref = _reference_global(w, m, 0.2)
+    assert all(torch.equal(got[n], ref[n]) for n in w)
+
+
 def test_layerwise_keeps_same_fraction_everywhere():
     w = _weights()
     m = layerwise_magnitude(w, _ones(w), 0.2)

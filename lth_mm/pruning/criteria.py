@@ -54,9 +54,78 @@ def _check_alive(keep_counts: Dict[str, int], masks: Dict[str, Tensor], what: st
                              '(keep ratios must not increase between rounds).')
 
 
+def _alive_scores(w: Tensor, mask: Tensor, all_alive: bool,
+                  out: Optional[Tensor] = None) -> Tensor:
+    """``|w|`` in float32, -1 where pruned (pruned weights rank below any magnitude).
+
+    ``out``: a float32 scratch tensor of ``w``'s shape on its device to write into; reusing
+    one scratch for every tensor saves the page faults of a fresh allocation each time.
+    """
+    w = w.detach()
+    if out is None:
+        score = w.abs()
+        score = score.float() if score.dtype != torch.float32 else score
+    else:
+        score = torch.abs(w, out=out) if w.dtype == torch.float32 else \
+            out.copy_(w).abs_()
+    if not all_alive:
+        score.masked_fill_(~mask.bool(), -1.0)
+    return score
+
+
+def _exact_threshold(weights, masks, names, all_alive, k: int) -> float:
+    """The k-th largest score by a full selection (the fallback of the sampled search).
+
+    One float32 buffer of all scores and numpy's in-place introselect
+    (``ndarray.partition``), which avoids the extra copy ``torch.kthvalue`` makes.
+    """
+    total = sum(weights[n].numel() for n in names)
+    buf = torch.empty(total, dtype=torch.float32)
+    i = 0
+    for n in names:
+        m = weights[n].numel()
+        buf[i:i + m] = _alive_scores(weights[n], masks[n], all_alive[n]).flatten().cpu()
+        i += m
+    arr = buf.numpy()
+    arr.partition(total - k)  # the k-th largest is the (total - k)-th smallest, 0-based
+    return float(arr[total - k])
+
+
+def _sampled_bracket(weights, masks, names, all_alive, k: int, total: int):
+    """Score bounds ``lo <= hi`` that should enclose the k-th largest score.
+
+    From a strided sample of about 2^18 scores: the sample's quantile at the threshold's
+    rank, widened by 8 standard deviations of a sample rank plus 64 places. The caller
+    checks that the bracket really holds the k-th largest and falls back otherwise, so the
+    sample only decides the speed, never the result.
+    """
+    stride = max(1, total >> 18)
+    sample = torch.cat([
+        _alive_scores(weights[n].flatten()[::stride], masks[n].flatten()[::stride],
+                      all_alive[n]).cpu() for n in names])
+    s = sample.numel()
+    q = (total - k) / total
+    margin = int(8 * (s * q * (1 - q)) ** 0.5) + 64
+    j = int(q * s)
+    ranks = [max(j - margin, 0), min(j + margin, s - 1)]
+    arr = sample.numpy()
+    arr.partition(ranks)  # two order statistics in O(s), no full sort
+    return float(arr[ranks[0]]), float(arr[ranks[1]])
+
+
 def global_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
                      keep: float) -> Dict[str, Tensor]:
     """One magnitude threshold over all prunable weights (the paper's default).
+
+    Ties at the threshold are kept in order of the concatenated (flattened, in ``weights``
+    order) weights, lowest index first, so exactly ``round(keep * N)`` weights are kept.
+
+    How (written by hand: no library selects a global top-k over many tensors without
+    concatenating them): a strided sample brackets the threshold; one pass per tensor
+    keeps every score above the bracket and collects the few scores inside it with their
+    positions; the exact threshold and the ties are then resolved among those. Nothing
+    of the size of all weights is allocated besides the returned masks (1 byte a weight);
+    if the bracket misses (adversarial ties), an exact full selection is used instead.
 
     Args:
         weights: prunable weights by name.
@@ -69,18 +138,67 @@ def global_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
     names = list(weights)
     total = sum(weights[n].numel() for n in names)
     k = _count(keep, total)
-    alive = sum(int(masks[n].sum()) for n in names)
+    alive_counts = {n: int(torch.count_nonzero(masks[n])) for n in names}
+    alive = sum(alive_counts.values())
     if k > alive:
         raise ValueError(f'global_magnitude: cannot keep {k} of {total} weights, only {alive} '
                          'are alive (keep ratios must not increase between rounds).')
-    scores = _scores(weights, masks)
-    flat = torch.cat([scores[n].flatten() for n in names])
-    keep_flat = _topk_mask(flat, k)
-    out, i = {}, 0
+    if k >= total or k <= 0:
+        return {n: torch.full_like(weights[n], k > 0, dtype=torch.bool) for n in names}
+    all_alive = {n: alive_counts[n] == weights[n].numel() for n in names}
+    lo, hi = _sampled_bracket(weights, masks, names, all_alive, k, total)
+    out, cand_idx, cand_val, above = {}, {}, [], 0
+    # one float and one bool scratch per device, sized for the largest tensor
+    scratch = {}
     for n in names:
-        m = weights[n].numel()
-        out[n] = keep_flat[i:i + m].view_as(weights[n])
-        i += m
+        w = weights[n]
+        if w.device not in scratch or scratch[w.device][0].numel() < w.numel():
+            size = max(weights[m].numel() for m in names if weights[m].device == w.device)
+            scratch[w.device] = (torch.empty(size, dtype=torch.float32, device=w.device),
+                                 torch.empty(size, dtype=torch.bool, device=w.device))
+        fbuf, bbuf = scratch[w.device]
+        score = _alive_scores(w, masks[n], all_alive[n], fbuf[:w.numel()].view(w.shape))
+        gt = score > hi
+        above += int(torch.count_nonzero(gt))
+        inside = bbuf[:w.numel()].view(w.shape)
+        torch.ge(score, lo, out=inside)
+        inside.logical_xor_(gt)  # lo <= score <= hi
+        idx = inside.view(-1).nonzero().flatten()  # ascending: flat order for the ties
+        cand_idx[n] = idx
+        cand_val.append(score.view(-1)[idx])
+        out[n] = gt
+    del scratch
+    vals = torch.cat(cand_val)
+    need = k - above  # how many of the bracketed scores are kept
+    if 0 < need <= vals.numel():
+        thr = float(torch.kthvalue(vals, vals.numel() - need + 1).values)
+    else:  # the sample missed: select exactly over everything
+        thr = _exact_threshold(weights, masks, names, all_alive, k)
+        for n in names:
+            score = _alive_scores(weights[n], masks[n], all_alive[n])
+            out[n] = score > thr
+            idx = (score == thr).view(-1).nonzero().flatten()
+            cand_idx[n], score = idx, None
+        vals = None
+    missing = k - sum(int(torch.count_nonzero(o)) for o in out.values()) if vals is None \
+        else need
+    i = 0
+    for n in names:  # bracketed scores above the threshold, then ties in flat order
+        idx = cand_idx[n]
+        if vals is not None:
+            v = vals[i:i + idx.numel()]
+            i += idx.numel()
+            sel = idx[v > thr]
+            out[n].view(-1)[sel] = True
+            missing -= sel.numel()
+            idx = idx[v == thr]
+        cand_idx[n] = idx
+    for n in names:
+        if missing <= 0:
+            break
+        ties = cand_idx[n][:missing]
+        out[n].view(-1)[ties] = True
+        missing -= ties.numel()
     return out
 
 
