@@ -207,4 +207,4 @@ def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path
     b = torch.load(run / 'round_1' / 'final.pth', weights_only=False)
     for k, v in a['state_dict'].items():
         assert torch.equal(v, b['state_dict'][k]), k
-    assert len(b['lth_mm']['rng']) == 2  # one random state per rank
+    assert len(b['rng_states']) == 2  # one random state per rank

@@ -202,3 +202,58 @@ def load_rewind_checkpoint(path: str, model_state: Dict[str, torch.Tensor],
             f'{extra[:5]}, shape mismatch {shapes[:5]}. Use a checkpoint of the same config.')
     it = int((ckpt.get('meta') or {}).get('iter', 0) or 0)
     return {k: v.detach().to('cpu', copy=True) for k, v in state.items()}, it
+
+
+def rewind_point_for_run(runner, settings, needs_snapshot: bool,
+                         rewind_from_iter: Optional[int] = None) -> int:
+    """Resolve, check and log the rewind point of a lottery run, before any training.
+
+    Args:
+        runner: the Runner (its train loop and dataloader are built).
+        settings: the run's :class:`~lth_mm.pruning.LotterySettings`.
+        needs_snapshot: whether round 0 will snapshot the weights at the rewind point.
+        rewind_from_iter: the ``meta.iter`` of the ``rewind_from`` checkpoint, if any.
+
+    Returns:
+        int: the rewind iteration.
+
+    Raises:
+        RewindError: a rewind point beyond a round, or ``rewind_mode='continue'`` off an
+            epoch boundary of an epoch-based loop.
+    """
+    from mmengine.dist import get_world_size
+    from mmengine.runner import EpochBasedTrainLoop
+    s = settings
+    loop = runner.train_loop
+    world = get_world_size()
+    ipe = iters_per_epoch(loop.dataloader, world)
+    if rewind_from_iter is not None:
+        k = int(rewind_from_iter)
+    else:
+        k = resolve_rewind_iter(s.rewind_iter, s.rewind_epochs, ipe)
+    max_iters = loop.max_iters
+    if needs_snapshot and k >= max_iters:
+        raise RewindError(
+            f'The rewind point (iteration {k}) is beyond the length of a round ({max_iters} '
+            f'iterations; one pass over the images is {ipe} iterations). Lower '
+            'lottery.rewind_iter / lottery.rewind_epochs (the paper rewinds to about one '
+            'epoch).')
+    epoch_based = isinstance(loop, EpochBasedTrainLoop)
+    loop_ipe = len(loop.dataloader) if epoch_based else ipe
+    if s.rewind_mode == 'continue' and epoch_based and k % loop_ipe:
+        raise RewindError(
+            "lottery.rewind_mode='continue' with an epoch-based loop needs the rewind point "
+            f'on an epoch boundary of the loop (a multiple of {loop_ipe} iterations), got {k}.'
+            ' Use lottery.rewind_iter=<multiple>.')
+    if needs_snapshot or rewind_from_iter is not None:
+        bs = loader_batch_size(loop.dataloader)
+        images = dataset_images(loop.dataloader.dataset)
+        runner.logger.info(
+            f'[lottery] rewind point: iteration {k} of {max_iters} '
+            f'({100 * k / max(max_iters, 1):.1f}% of a round): {k * world * bs:,} images, '
+            f'{k / ipe:.3f} passes over the {images:,} training images ({ipe} iterations '
+            f'each at {world} rank(s) x batch {bs}).')
+        warning = warmup_warning(k, runner.cfg.get('param_scheduler'), loop_ipe)
+        if warning and rewind_from_iter is None:
+            runner.logger.warning(warning)
+    return k

@@ -12,18 +12,17 @@ The lottery loops (:mod:`lth_mm.engine.loops`) fire ``before_lottery_round`` and
 * keeping pruned weights at zero: :class:`~lth_mm.engine.optim.MaskEnforcer`.
 
 Its state (round, masks, last magnitude ticket, rewind point and snapshot file, summary
-rows, settings, per-rank random states) is saved under ``checkpoint['lth_mm']``.
+rows, settings) is saved under ``checkpoint['lth_mm']``; every rank's random states are
+the :class:`RandomStateHook`'s.
 """
 import copy
 import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.dist import (all_gather_object, broadcast_object_list, get_rank,
-                           get_world_size, is_main_process)
+from mmengine.dist import broadcast_object_list, get_rank, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook, EMAHook, Hook
 from mmengine.registry import HOOKS
-from mmengine.runner import EpochBasedTrainLoop
 
 from ... import paths
 from ...fileio import atomic_torch_save, atomic_write_text
@@ -32,10 +31,8 @@ from ...pruning import (LotterySettings, MaskSet, check_fits, count_parameters, 
 from ...pruning import rounds as R
 from ...report import format_summary_table, pop_round_extras, write_summary
 from ..optim.mask_enforcer import MaskEnforcer
-from ..rewind import (RewindError, dataset_images, iters_per_epoch, load_rewind_checkpoint,
-                      loader_batch_size, resolve_rewind_iter, warmup_warning)
-from ..utils import (broadcast_masks, fresh_init_state, get_rng_state, set_rng_state,
-                     unwrap)
+from ..rewind import RewindError, load_rewind_checkpoint, rewind_point_for_run
+from ..utils import broadcast_masks, fresh_init_state, unwrap
 
 CKPT_KEY = 'lth_mm'
 STATE_VERSION = 2
@@ -80,9 +77,6 @@ class LotteryHook(Hook):
         self.network_params = 0
         self._set_up = False
         self._given = None  # Ticket of lottery.ticket / lottery.transfer
-        self._pending_rng: Optional[list] = None
-        self._rng_at: Optional[tuple] = None  # (round, iter) of the gathered states
-        self._rng_states: Optional[list] = None
         self._rewind_from_iter = 0
 
     # ================================================================ set-up
@@ -121,7 +115,9 @@ class LotteryHook(Hook):
                 s.rewind_from, model.state_dict(), s.rewind_weights)
             runner.logger.info(f'[lottery] rewind state ({s.rewind_weights} weights) taken from '
                                f'{s.rewind_from}, iteration {self._rewind_from_iter}.')
-        self._resolve_rewind_point(runner)
+        self.rewind_iter = rewind_point_for_run(
+            runner, s, self._needs_snapshot(),
+            self._rewind_from_iter if s.rewind_from is not None else None)
         if s.rewind_weights == 'ema' and self._needs_snapshot() and \
                 not self._ema_hooks(runner):
             raise RewindError("lottery.rewind_weights='ema' needs an EMAHook in "
@@ -158,44 +154,6 @@ class LotteryHook(Hook):
             if names:
                 runner.logger.info(f'[lottery] left dense ({reason}): {len(names)} tensors, '
                                    f'e.g. {list(names)[:4]}')
-
-    def _resolve_rewind_point(self, runner) -> None:
-        s = self.settings
-        loop = runner.train_loop
-        world = get_world_size()
-        ipe = iters_per_epoch(loop.dataloader, world)
-        if s.rewind_from is not None:
-            # the iteration the rewind_from checkpoint was written at (its meta.iter)
-            self.rewind_iter = self._rewind_from_iter
-        else:
-            self.rewind_iter = resolve_rewind_iter(s.rewind_iter, s.rewind_epochs, ipe)
-        max_iters = loop.max_iters
-        if self._needs_snapshot() and self.rewind_iter >= max_iters:
-            raise RewindError(
-                f'The rewind point (iteration {self.rewind_iter}) is beyond the length of a '
-                f'round ({max_iters} iterations; one pass over the images is {ipe} '
-                'iterations). Lower lottery.rewind_iter / lottery.rewind_epochs (the paper '
-                'rewinds to about one epoch).')
-        loop_ipe = len(loop.dataloader) if isinstance(loop, EpochBasedTrainLoop) else ipe
-        if s.rewind_mode == 'continue' and isinstance(loop, EpochBasedTrainLoop) and \
-                self.rewind_iter % loop_ipe:
-            raise RewindError(
-                "lottery.rewind_mode='continue' with an epoch-based loop needs the rewind "
-                f'point on an epoch boundary of the loop (a multiple of {loop_ipe} '
-                f'iterations), got {self.rewind_iter}. Use lottery.rewind_iter=<multiple>.')
-        if self._needs_snapshot() or s.rewind_from is not None:
-            images = dataset_images(loop.dataloader.dataset)
-            runner.logger.info(
-                f'[lottery] rewind point: iteration {self.rewind_iter} of {max_iters} '
-                f'({100 * self.rewind_iter / max(max_iters, 1):.1f}% of a round): '
-                f'{self.rewind_iter * world * loader_batch_size(loop.dataloader):,} images, '
-                f'{self.rewind_iter / ipe:.3f} passes over the {images:,} training images '
-                f'({ipe} iterations each at {world} rank(s) x batch '
-                f'{loader_batch_size(loop.dataloader)}).')
-            warning = warmup_warning(self.rewind_iter, runner.cfg.get('param_scheduler'),
-                                     loop_ipe)
-            if warning and s.rewind_from is None:
-                runner.logger.warning(warning)
 
     @staticmethod
     def _refuse_to_overwrite(runner) -> None:
@@ -235,13 +193,10 @@ class LotteryHook(Hook):
             summary=copy.deepcopy(self.summary),
             plan=self.plan,
             settings=self.settings.to_dict(),
-            rng=self._rng_states if self._rng_states is not None else [get_rng_state()],
         )
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Add the lottery state; master-only, so no collectives here."""
-        if self._rng_at != (self.round, runner.iter):
-            self._rng_states = None  # not gathered for this save: this rank's state only
         checkpoint[CKPT_KEY] = self.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -274,48 +229,12 @@ class LotteryHook(Hook):
             if not osp.isfile(self.snapshot_path):
                 raise RewindError(
                     f'Cannot resume: the rewind snapshot {self.snapshot_path} recorded in the '
-                    'checkpoint is not visible on rank {get_rank()}. Every rank reads it, as '
+                    f'checkpoint is not visible on rank {get_rank()}. Every rank reads it, as '
                     'every rank reads the checkpoint itself: keep work_dir on a file system '
                     'all nodes share, or restore the file.')
             self.snapshot = torch.load(self.snapshot_path, map_location='cpu',
                                        weights_only=True)['state_dict']
-        # Restored when the round (re)starts: mmengine's Runner.resume re-seeds after this
-        # hook returns, and an iteration-based loop replays the round's batches first.
-        self._pending_rng = state['rng']
         runner.logger.info(f'[lottery] resuming at round {self.round}.')
-
-    def _restore_rng(self, runner) -> None:
-        if self._pending_rng is None:
-            return
-        states, self._pending_rng = self._pending_rng, None
-        world, rank = get_world_size(), get_rank()
-        if len(states) == world:
-            set_rng_state(states[rank])
-        else:
-            if world > 1:
-                runner.logger.warning(
-                    f'[lottery] the checkpoint holds random states of {len(states)} rank(s), '
-                    f'this run has {world}: every rank continues from rank 0\'s.')
-            set_rng_state(states[0])
-
-    def _gather_rng(self, runner) -> None:
-        """Collect every rank's random state for the checkpoint about to be written."""
-        states = all_gather_object(get_rng_state()) if get_world_size() > 1 else [
-            get_rng_state()]
-        self._rng_states, self._rng_at = states, (self.round, runner.iter)
-
-    def _checkpoint_due(self, runner, by_epoch: bool) -> bool:
-        for h in runner.hooks:
-            if not isinstance(h, CheckpointHook) or h.by_epoch != by_epoch or h.interval <= 0:
-                continue
-            if by_epoch:
-                if h.every_n_epochs(runner, h.interval, h.save_begin) or (
-                        h.save_last and h.is_last_train_epoch(runner)):
-                    return True
-            elif h.every_n_train_iters(runner, h.interval, h.save_begin) or (
-                    h.save_last and h.is_last_train_iter(runner)):
-                return True
-        return False
 
     # ================================================================ per iteration
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
@@ -325,17 +244,10 @@ class LotteryHook(Hook):
             self._take_snapshot(runner)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        """Mask the EMA copies; gather random states when an iteration checkpoint is due."""
+        """Mask the EMA copies too (their average of zeros is zero; this makes it certain)."""
         if self.enforcer is not None and self.enforcer.active:
             for h in self._ema_hooks(runner):
                 self.enforcer.apply(h.ema_model.module)
-        if self._checkpoint_due(runner, by_epoch=False):
-            self._gather_rng(runner)
-
-    def after_train_epoch(self, runner) -> None:
-        """Gather random states when an epoch checkpoint is due."""
-        if self._checkpoint_due(runner, by_epoch=True):
-            self._gather_rng(runner)
 
     def _take_snapshot(self, runner) -> None:
         source = unwrap(runner.model)
@@ -377,7 +289,6 @@ class LotteryHook(Hook):
         self._use_round_dirs(runner)
         model = unwrap(runner.model)
         if resumed:
-            self._restore_rng(runner)
             if self.masks is not None:
                 self.masks.bind_(dict(model.named_parameters()))
                 self.enforcer.set_masks(self.masks)
@@ -387,7 +298,6 @@ class LotteryHook(Hook):
             runner.logger.info(f'[lottery] round {self.round} ({entry["kind"]}) resumed at '
                                f'iteration {runner.iter}.')
             return
-        self._restore_rng(runner)
         decision = self._decide(model)
         self._apply_masks(model, decision.masks)
         self._set_weights(runner, model, decision.weights)
@@ -549,8 +459,6 @@ class LotteryHook(Hook):
                                                 rounds=self.summary))
         self._log_to_visualizer(runner, row)
         # After the evaluation: resuming from it starts the next round directly.
-        self._gather_rng(runner)
-        self._rng_at = (self.round, runner.iter)
         runner.save_checkpoint(paths.round_dir(runner.work_dir, self.round),
                                paths.FINAL_CHECKPOINT, save_optimizer=False,
                                save_param_scheduler=False,

@@ -76,17 +76,19 @@ class _LotteryLoopMixin:
             if not resumed and not (first and r == 0):
                 self._fresh_training_state()
                 states.restore(runner)
-            if not resumed:
-                restart_data_stream(self.dataloader)
-            self._reset_data_iterator(skip=self._iter if resumed else 0)
+            if resumed:  # replay the round's batches before its random states return
+                self._reset_data_iterator(skip=self._iter)
             hub.update_info(ROUND_KEY, r)
             hub.update_info(PHASE_KEY, TRAINING)
             hub.update_info(START_ITER_KEY, 0)
             runner.call_hook('before_train')
             runner.call_hook('before_lottery_round', lottery_round=r, resumed=resumed)
-            start = int(hub.get_info(START_ITER_KEY, 0) or 0)
-            if not resumed and start:
-                self._fast_forward(start)
+            if not resumed:  # a new stream in round 0's order, after the states are set
+                restart_data_stream(self.dataloader)
+                self._reset_data_iterator()
+                start = int(hub.get_info(START_ITER_KEY, 0) or 0)
+                if start:
+                    self._fast_forward(start)
             metrics = self._train_round()
             hub.update_info(PHASE_KEY, DONE)
             runner.call_hook('after_lottery_round', lottery_round=r, metrics=metrics or {})

@@ -51,8 +51,9 @@ def build_lottery_cfg(cfg: Config) -> Config:
             f'{list(LOOP_MAP)} (each round reruns that loop).')
     train_cfg['num_rounds'] = len(settings.plan())
     cfg.train_cfg = train_cfg
-    hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') != 'LotteryHook']
-    hooks.append(dict(type='LotteryHook', **settings.to_dict()))
+    ours = ('LotteryHook', 'RandomStateHook')
+    hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') not in ours]
+    hooks += [dict(type='LotteryHook', **settings.to_dict()), dict(type='RandomStateHook')]
     cfg.custom_hooks = hooks
     return cfg
 
