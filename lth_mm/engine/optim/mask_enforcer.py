@@ -1,21 +1,32 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Keep pruned weights at exactly zero at every optimizer step.
+"""Keep pruned weights at exactly zero at every optimizer step, in two fused kernels.
 
 Why not an ``OptimWrapper`` subclass: mmdet/mmpose ``--amp`` swaps the wrapper type to
 ``AmpOptimWrapper`` and users pick others (``OptimWrapperDict``, ``ApexOptimWrapper``); a
 subclass would have to be repeated for each. Instead the enforcer attaches to whatever
-wrapper the Runner built:
+wrapper the Runner built, through torch's optimizer step hooks:
 
-* a gradient hook on every masked trainable weight multiplies its gradient by the mask,
-  during backward, so gradient clipping, momentum and Adam moments never see pruned
-  entries (and DDP all-reduces masked gradients);
-* a ``register_step_post_hook`` on each ``torch.optim.Optimizer`` multiplies the weights by
-  their masks right after ``optimizer.step()``, which catches anything the optimizer adds by
-  itself (weight decay, Adam's epsilon terms, stale state). Under AMP a skipped step never
-  calls ``step()``, and the weights are still the masked ones.
+* ``register_step_pre_hook``: right before ``optimizer.step()`` one
+  ``torch._foreach_mul_`` multiplies the gradients of all masked trainable weights of that
+  optimizer by their masks, so momentum, Adam moments and weight decay never see pruned
+  entries. One fused call per step replaces a hook per parameter during backward.
+* ``register_step_post_hook``: right after ``optimizer.step()`` one ``_foreach_mul_``
+  multiplies the weights by their masks, which catches anything the optimizer adds by
+  itself (decoupled weight decay, Adam's epsilon terms, stale state after a mask change).
 
-Both are one elementwise multiply with the mask tensor already on the weight's device: no
-host-device synchronisation, no Python loop over elements.
+Gradient clipping: mmengine clips inside ``OptimWrapper.step`` *before*
+``optimizer.step()``, i.e. before the pre-hook. The enforcer therefore also wraps the
+wrapper's ``_clip_grad`` (an instance attribute, removed again by :meth:`detach`) to mask the
+gradients first, so the clipping norm is the norm of the surviving weights' gradient: what
+the sparse network itself has, and what per-parameter gradient hooks gave before. The
+pre-hook then skips its (already done) multiply for that step.
+
+AMP: ``GradScaler`` skips ``optimizer.step()`` on an overflow, so neither hook runs and the
+weights stay the masked ones. DDP: gradients are all-reduced unmasked during backward and
+masked before the step; masking is elementwise and identical on every rank, so the result
+equals masking before the all-reduce. Frozen weights are masked once (:meth:`apply`) and
+never touched per step. Masks live on the weights' device in their dtype: no host-device
+synchronisation.
 """
 from functools import partial
 from typing import Dict, List, Optional
@@ -24,10 +35,6 @@ import torch
 import torch.nn as nn
 
 from ...pruning.masks import MaskSet
-
-
-def _mask_grad(mask: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-    return grad * mask
 
 
 def iter_torch_optimizers(optim_wrapper) -> List[torch.optim.Optimizer]:
@@ -39,12 +46,17 @@ def iter_torch_optimizers(optim_wrapper) -> List[torch.optim.Optimizer]:
     Returns:
         list[torch.optim.Optimizer]
     """
+    return [o for _, o in _iter_wrapped(optim_wrapper)]
+
+
+def _iter_wrapped(optim_wrapper):
+    """(wrapper or None, torch optimizer) pairs."""
     if isinstance(optim_wrapper, torch.optim.Optimizer):
-        return [optim_wrapper]
+        return [(None, optim_wrapper)]
     if hasattr(optim_wrapper, 'optimizer'):
-        return [optim_wrapper.optimizer]
+        return [(optim_wrapper, optim_wrapper.optimizer)]
     if hasattr(optim_wrapper, 'values'):  # OptimWrapperDict
-        return [o for w in optim_wrapper.values() for o in iter_torch_optimizers(w)]
+        return [pair for w in optim_wrapper.values() for pair in _iter_wrapped(w)]
     raise TypeError(f'cannot find a torch optimizer in {type(optim_wrapper).__name__}')
 
 
@@ -59,11 +71,13 @@ class MaskEnforcer:
         self.model = model
         self.masks: Optional[MaskSet] = None
         self._params: Dict[str, nn.Parameter] = dict(model.named_parameters())
-        self._grad_handles: list = []
-        self._step_handles: list = []
         self._trainable: List[str] = []
-        self._tensors: List[torch.Tensor] = []
-        self._mask_tensors: List[torch.Tensor] = []
+        self._optimizers: list = []  # (wrapper or None, torch optimizer)
+        self._handles: list = []
+        self._clip_wrapped: list = []  # wrappers whose _clip_grad we wrapped
+        # per optimizer: (weights, masks) of the masked trainable params it updates
+        self._groups: Dict[int, tuple] = {}
+        self._grads_masked: Dict[int, bool] = {}
 
     @property
     def active(self) -> bool:
@@ -78,44 +92,74 @@ class MaskEnforcer:
         Args:
             masks: the run's mask set, or None.
         """
-        for h in self._grad_handles:
-            h.remove()
-        self._grad_handles = []
         self.masks = masks
-        self._trainable, self._tensors, self._mask_tensors = [], [], []
-        if masks is None:
+        self._trainable = []
+        if masks is not None:
+            masks.bind_(self._params)
+            # frozen stages are masked once, at prune time
+            self._trainable = [n for n in masks.names() if self._params[n].requires_grad]
+        self._regroup()
+
+    def _regroup(self) -> None:
+        self._groups = {}
+        if self.masks is None:
             return
-        masks.bind_(self._params)
-        for name in masks.names():
-            p = self._params[name]
-            if p.requires_grad:  # frozen stages are masked once, at prune time
-                self._trainable.append(name)
-                self._grad_handles.append(p.register_hook(partial(_mask_grad, masks[name])))
-        self._tensors = [self._params[n] for n in self._trainable]
-        self._mask_tensors = [masks[n] for n in self._trainable]
+        for _, opt in self._optimizers:
+            ids = {id(p) for g in opt.param_groups for p in g['params']}
+            names = [n for n in self._trainable if id(self._params[n]) in ids]
+            self._groups[id(opt)] = ([self._params[n] for n in names],
+                                     [self.masks[n] for n in names])
 
     def attach(self, optim_wrapper) -> None:
-        """Register the post-step hook on every optimizer of ``optim_wrapper``.
+        """Register the step hooks on every optimizer of ``optim_wrapper``.
 
         Call again whenever the Runner builds a new optimizer (each round, after resume).
 
         Args:
-            optim_wrapper: the Runner's optimizer wrapper.
+            optim_wrapper: the Runner's optimizer wrapper (or a torch optimizer).
         """
         self.detach()
-        for opt in iter_torch_optimizers(optim_wrapper):
-            self._step_handles.append(opt.register_step_post_hook(self._after_step))
+        self._optimizers = _iter_wrapped(optim_wrapper)
+        for wrapper, opt in self._optimizers:
+            self._handles.append(opt.register_step_pre_hook(self._before_step))
+            self._handles.append(opt.register_step_post_hook(self._after_step))
+            if wrapper is not None and callable(getattr(wrapper, '_clip_grad', None)):
+                wrapper._clip_grad = partial(self._masked_clip, opt, wrapper._clip_grad)
+                self._clip_wrapped.append(wrapper)
+        self._regroup()
 
     def detach(self) -> None:
-        """Remove the post-step hooks."""
-        for h in self._step_handles:
+        """Remove the step hooks and the clipping wrapper."""
+        for h in self._handles:
             h.remove()
-        self._step_handles = []
+        for wrapper in self._clip_wrapped:
+            if '_clip_grad' in vars(wrapper):  # ours is an instance attribute
+                del wrapper._clip_grad
+        self._handles, self._clip_wrapped, self._optimizers = [], [], []
+        self._groups, self._grads_masked = {}, {}
 
+    @torch.no_grad()
+    def _mask_grads(self, optimizer) -> None:
+        params, masks = self._groups.get(id(optimizer), ((), ()))
+        pairs = [(p.grad, m) for p, m in zip(params, masks) if p.grad is not None]
+        if pairs:
+            grads, ms = zip(*pairs)
+            torch._foreach_mul_(list(grads), list(ms))
+
+    def _masked_clip(self, optimizer, clip, *args, **kwargs):
+        self._mask_grads(optimizer)
+        self._grads_masked[id(optimizer)] = True
+        return clip(*args, **kwargs)
+
+    def _before_step(self, optimizer, args, kwargs) -> None:
+        if not self._grads_masked.pop(id(optimizer), False):
+            self._mask_grads(optimizer)
+
+    @torch.no_grad()
     def _after_step(self, optimizer, args, kwargs) -> None:
-        if self._tensors:
-            with torch.no_grad():
-                torch._foreach_mul_(self._tensors, self._mask_tensors)
+        params, masks = self._groups.get(id(optimizer), ((), ()))
+        if params:
+            torch._foreach_mul_(params, masks)
 
     @torch.no_grad()
     def apply(self, module: Optional[nn.Module] = None) -> None:
