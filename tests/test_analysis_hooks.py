@@ -50,6 +50,18 @@ def test_early_bird_stops_round_0(tmp_path):
     assert rows[1]['iters'] == 3 * 4 and rows[1]['kind'] == 'ticket'
 
 
+def test_early_bird_by_iteration_in_an_epoch_loop(tmp_path):
+    runner, wd = _run(tmp_path, [dict(type='EarlyBirdHook', interval=3, by_epoch=False,
+                                       window=2, eps=1.0, stop=True)])
+    eb = json.load(open(paths.early_bird_json(wd)))
+    # records every 3 iterations; the rule holds at the second (iteration 6), the epoch
+    # loop stops at the end of that epoch (iteration 8 of 12)
+    assert [r['step'] for r in eb['records']][:2] == [3, 6]
+    assert eb['final']['unit'] == 'iteration' and eb['final']['early_bird_step'] == 6
+    assert eb['final']['early_bird_cost_fraction'] == pytest.approx(6 / 12)
+    assert eb['final']['trained'] == 8 and eb['final']['stopped_early']
+
+
 def test_bad_hook_arguments_fail_before_training():
     from lth_mm.engine.hooks import EarlyBirdHook, ValLossHook
     with pytest.raises(ValueError, match='eps'):

@@ -41,6 +41,9 @@ class EarlyBirdHook(Hook):
         stop: end round 0 when the rule holds (the early-bird ticket).
         iou_threshold: the IoU with the final mask that defines "decided".
         keep_ratio: target keep ratio (None: the first pruned round's, from ``lottery``).
+        by_epoch: count ``interval`` in epochs (True) or iterations (False); None: as the
+            training loop does. Iterations in an epoch-based loop give finer tracking of
+            short schedules (a stop then takes effect at the end of the epoch).
     """
     # NORMAL: after_lottery_round must add its summary fields before the LotteryHook
     # writes the row; round 0 is dense, so there are no masks to wait for.
@@ -48,7 +51,7 @@ class EarlyBirdHook(Hook):
 
     def __init__(self, interval: int = 1, eps: float = 0.1, window: int = 5,
                  stop: bool = False, iou_threshold: float = 0.95,
-                 keep_ratio: Optional[float] = None):
+                 keep_ratio: Optional[float] = None, by_epoch: Optional[bool] = None):
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(f'EarlyBirdHook interval must be an integer >= 1, '
                              f'got {interval!r}.')
@@ -57,6 +60,7 @@ class EarlyBirdHook(Hook):
         EarlyBirdTracker(eps, window)  # validates eps and window now, before training
         self.interval, self.eps, self.window = interval, eps, window
         self.stop, self.iou_threshold, self.keep_ratio = stop, iou_threshold, keep_ratio
+        self.by_epoch_arg = by_epoch
         self.active = False
 
     # ------------------------------------------------------------------ round 0 only
@@ -75,7 +79,11 @@ class EarlyBirdHook(Hook):
         self.names = select_prunable(unwrap(runner.model), **settings.scope_dict)
         self.tracker = EarlyBirdTracker(self.eps, self.window)
         self.history, self.records, self.early_bird = [], [], None
-        self.by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)
+        epoch_loop = isinstance(runner.train_loop, EpochBasedTrainLoop)
+        if self.by_epoch_arg and not epoch_loop:
+            raise ValueError('EarlyBirdHook(by_epoch=True) needs an epoch-based train loop; '
+                             'use by_epoch=None or False with iteration-based training.')
+        self.by_epoch = epoch_loop if self.by_epoch_arg is None else bool(self.by_epoch_arg)
         path = paths.early_bird_json(runner.work_dir)
         if resumed and osp.isfile(path):
             # The masks themselves are not saved: the FIFO restarts at the resume point.
