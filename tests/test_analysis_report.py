@@ -4,10 +4,9 @@ A toy COCO-style metric writes hand-written COCO results (the dense round perfec
 ticket round with known errors), so the COCO analyses have known answers without a
 detector: the hook keeps them per round and the report draws every figure they support.
 """
+import importlib.util
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 from pycocotools import mask as mask_utils
@@ -21,6 +20,15 @@ from lth_mm.analysis.coco_breakdown import load_coco
 from _toy import LTHToyDataset, build_runner, toy_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _report_tool():
+    """tools/analysis/report.py as a module (in-process: no interpreter start-up)."""
+    spec = importlib.util.spec_from_file_location(
+        'lth_report_tool', osp.join(REPO, 'tools', 'analysis', 'report.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 CLASSES = ('a', 'b', 'c', 'd')
 # (image, category, box): small (< 32^2), medium and large objects of four categories.
 GT_BOXES = [(1, 1, [5, 5, 20, 20]), (1, 2, [50, 50, 60, 60]), (1, 3, [120, 10, 30, 30]),
@@ -138,10 +146,7 @@ def test_eval_artifacts_and_report(tmp_path):
     assert sum(meta['train_instances'].values()) == 32  # the 32 toy training samples
 
     out = tmp_path / 'report'
-    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis', 'report.py'),
-                           wd, '--out', str(out), '--bins', '2'],
-                          capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr
+    assert _report_tool().main([wd, '--out', str(out), '--bins', '2']) == 0
     for png in ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox',
                 'tide_segm', 'convergence', 'per_layer'):
         assert (out / f'{png}.png').stat().st_size > 5000, png
@@ -154,9 +159,7 @@ def test_eval_artifacts_and_report(tmp_path):
     assert html.count('data:image/png;base64,') == 8
 
 
-def test_report_refuses_a_work_dir_without_summary(tmp_path):
-    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis', 'report.py'),
-                           str(tmp_path), '--out', str(tmp_path / 'r')],
-                          capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 2 and 'lottery_summary.json' in proc.stderr
+def test_report_refuses_a_work_dir_without_summary(tmp_path, capsys):
+    assert _report_tool().main([str(tmp_path), '--out', str(tmp_path / 'r')]) == 2
+    assert 'lottery_summary.json' in capsys.readouterr().err
     assert not (tmp_path / 'r').exists()
