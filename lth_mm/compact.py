@@ -363,6 +363,9 @@ def _parse_container(data: bytes, source: str):
     if len(data) < 8:
         raise CompactError(f'{source!r} is truncated ({len(data)} bytes). {_HINT}')
     hlen = int.from_bytes(data[:8], 'little')
+    if data[8:9] != b'{':  # a safetensors header is a JSON object
+        raise CompactError(f'{source!r} is not a compact lth_mm file (no safetensors '
+                           'header; a checkpoint or a ticket.pth is not one). ' + _HINT)
     if hlen > len(data) - 8:
         raise CompactError(f'{source!r} is truncated or not a compact file (header of '
                            f'{hlen} bytes, file of {len(data)}). {_HINT}')

@@ -66,6 +66,8 @@ class _TensorForward(nn.Module):
         self.data_samples = data_samples
 
     def forward(self, inputs):
+        if not hasattr(self.model, '_forward'):  # a plain module
+            return self.model(inputs)
         if self.data_samples is None:
             return self.model._forward(inputs)
         return self.model._forward(inputs, self.data_samples)
@@ -83,7 +85,11 @@ def dummy_inputs(model: nn.Module, shape: Tuple[int, int]):
     """
     h, w = int(shape[0]), int(shape[1])
     param = next(model.parameters())
-    inputs = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(
+    # the image channels: what the first convolution takes (3 for mmdet/mmpose models)
+    first = next((m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)),
+                 None)
+    channels = first.in_channels if first is not None else 3
+    inputs = torch.randn(1, channels, h, w, generator=torch.Generator().manual_seed(0)).to(
         device=param.device, dtype=param.dtype)
     try:
         from mmdet.models.detectors import BaseDetector

@@ -1,4 +1,5 @@
 # Copyright (c) lth_mm authors. All rights reserved.
+from .compact_ticket_hook import CompactTicketHook
 from .lottery_hook import LotteryHook, RewindError
 from .random_state_hook import RandomStateHook
 from .early_bird_hook import EarlyBirdHook
