@@ -161,4 +161,4 @@ def check_fits(masks: MaskSet, params: Mapping[str, torch.Tensor],
     if problems:
         raise TicketError(f'The {source} does not fit this model: ' + '; '.join(problems) +
                           '. Use a ticket made for the same architecture and the same '
-                          'lottery.scope/groups/include/exclude.')
+                          'lottery.prune_scope/groups/include/exclude.')
