@@ -91,6 +91,52 @@ class LTHToyCocoMetric(BaseMetric):
         return dict(bbox_mAP=1.0 if self.round == 0 else 0.5)
 
 
+def _person(i, dx):
+    k = [30 + dx, 10, 2, 0 + dx, 40, 2, 60 + dx, 40, 2]  # nose, left, right
+    return dict(id=i, image_id=1, category_id=1, keypoints=k, num_keypoints=3, area=10000,
+                bbox=[dx, 0, 100, 100], iscrowd=0)
+
+
+KP_GT = dict(images=[dict(id=1, width=600, height=200)],
+             categories=[dict(id=1, name='person')],
+             annotations=[_person(1, 0), _person(2, 300)])
+
+
+@METRICS.register_module(force=True)
+class LTHToyKeypointMetric(LTHToyCocoMetric):
+    """Hand-written keypoint results, as mmpose's CocoMetric writes them: the ticket puts
+    person A's nose on person B's (a swap) and B's left and right the wrong way round."""
+    default_prefix = 'kpt'
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        del self._coco_api, self.metrics
+        self.coco = load_coco(KP_GT)
+
+    @property
+    def dataset_meta(self):  # what mmpose's dataset metainfo gives its CocoMetric
+        return dict(sigmas=[0.1, 0.1, 0.1], flip_indices=[0, 2, 1])
+
+    @dataset_meta.setter
+    def dataset_meta(self, value):
+        pass
+
+    def results2json(self, results, outfile_prefix):
+        a, b = list(KP_GT['annotations'][0]['keypoints']), list(
+            KP_GT['annotations'][1]['keypoints'])
+        if self.round > 0:
+            a[0:2] = b[0:2]
+            b[3:5], b[6:8] = b[6:8], b[3:5]
+        dets = [dict(image_id=1, category_id=1, keypoints=a, score=0.9),
+                dict(image_id=1, category_id=1, keypoints=b, score=0.8)]
+        with open(f'{outfile_prefix}.keypoints.json', 'w') as f:
+            json.dump(dets, f)
+
+    def compute_metrics(self, results):
+        self.results2json(None, self.outfile_prefix)
+        return dict(AP=1.0)
+
+
 @DATASETS.register_module(force=True)
 class LTHToyDetDataset(LTHToyDataset):
     """The toy data with mmdet-style annotations: one instance of its class per sample."""
@@ -113,7 +159,8 @@ def _run(tmp_path):
             for m in runner.val_loop.evaluator.metrics:
                 m.round = lottery_round
 
-    cfg = toy_cfg(tmp_path / 'wd', val_evaluator=dict(type='LTHToyCocoMetric'),
+    cfg = toy_cfg(tmp_path / 'wd', val_evaluator=[dict(type='LTHToyCocoMetric'),
+                                                  dict(type='LTHToyKeypointMetric')],
                   custom_hooks=[dict(type='LTHToyRoundToMetric'),
                                 dict(type='EvalArtifactsHook'),
                                 dict(type='ValLossHook')])
@@ -142,21 +189,28 @@ def test_eval_artifacts_and_report(tmp_path):
     assert ev1['bbox']['stats']['AP_small'] == 0
     assert ev0['bbox']['stats']['AP_small'] == pytest.approx(1.0)
     meta = json.load(open(osp.join(paths.results_dir(wd, 1), META_JSON)))
-    assert meta['iou_types'] == ['bbox', 'segm'] and osp.isfile(meta['gt_file'])
+    assert meta['iou_types'] == ['bbox', 'segm', 'keypoints']
+    assert osp.isfile(meta['gt_files']['bbox']) and osp.isfile(meta['gt_files']['keypoints'])
+    assert meta['gt_files']['bbox'] != meta['gt_files']['keypoints']
+    assert meta['sigmas'] == [0.1, 0.1, 0.1] and meta['flip_indices'] == [0, 2, 1]
+    assert ev1['keypoints']['stats']['AP'] < ev0['keypoints']['stats']['AP'] == 1.0
     assert sum(meta['train_instances'].values()) == 32  # the 32 toy training samples
 
     out = tmp_path / 'report'
     assert _report_tool().main([wd, '--out', str(out), '--bins', '2']) == 0
     for png in ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox',
-                'tide_segm', 'convergence', 'per_layer'):
+                'tide_segm', 'keypoint_errors', 'convergence', 'per_layer'):
         assert (out / f'{png}.png').stat().st_size > 5000, png
-    assert not (out / 'keypoint_errors.png').exists()  # no keypoints in this task
     assert not (out / 'early_bird.png').exists()  # EarlyBirdHook was not on
     md = (out / 'report.md').read_text()
     assert 'AP_small' in md and '-100.0%' in md  # every small object lost
     assert '(tide_bbox.png)' in md and '(tide_segm.png)' in md
     html = (out / 'report.html').read_text()
-    assert html.count('data:image/png;base64,') == 8
+    assert html.count('data:image/png;base64,') == 9
+    # keypoint table: the ticket's swap (1 of 6 keypoints) and inversion (2 of 6)
+    kp = [line for line in md.splitlines() if line.startswith('| r1 ticket')
+          and line.count('%') >= 5][0].split(' | ')
+    assert kp[-6:-1] == ['50.0%', '0.0%', '16.7%', '33.3%', '0.0%']
 
 
 def test_report_refuses_a_work_dir_without_summary(tmp_path, capsys):

@@ -31,6 +31,12 @@ def result_file(work_dir: str, r: int, iou_type: str) -> Optional[str]:
     return p if osp.isfile(p) else None
 
 
+def gt_file(meta: Optional[dict], iou_type: str) -> Optional[str]:
+    """The ground-truth file of ``iou_type`` recorded in a round's ``meta.json``."""
+    meta = meta or {}
+    return (meta.get('gt_files') or {}).get(iou_type) or meta.get('gt_file')
+
+
 def group_name(work_dir: str) -> str:
     """A run's name without a trailing seed tag (``..._seed1``, ``...-s2``): seeds group."""
     name = osp.basename(osp.normpath(work_dir))

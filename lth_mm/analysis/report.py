@@ -20,7 +20,7 @@ import numpy as np
 from . import plots
 from .coco_breakdown import (difficulty_bins, frequency_bins, per_category_ap,
                              size_changes)
-from .collect import load_run, result_file, round_label
+from .collect import gt_file, load_run, result_file, round_label
 from .early_bird import first_converged  # noqa: F401  (re-exported for scripts)
 from .layers import per_group_stats, per_layer_stats
 from ..report import headline_metrics
@@ -286,17 +286,17 @@ def _tide_section(doc: _Doc, runs: List[dict]) -> None:
         return
     for mode in ('bbox', 'segm'):
         def need(rd, mode=mode):
-            return (rd.get('meta') or {}).get('gt_file') and \
+            return gt_file(rd.get('meta'), mode) and \
                 result_file(rd['run_dir'], rd['row']['round'], mode)
         for run in runs:
             for rd in run['rounds'].values():
                 rd['run_dir'] = run['work_dir']
         run, dense, tickets = _first_run(runs, need)
-        if run is None or not osp.isfile(dense['meta']['gt_file']):
+        if run is None or not osp.isfile(gt_file(dense['meta'], mode)):
             continue
         res = {round_label(rd['row']): result_file(run['work_dir'], rd['row']['round'], mode)
                for rd in [dense] + tickets}
-        errors = tide_errors(dense['meta']['gt_file'], res, mode)
+        errors = tide_errors(gt_file(dense['meta'], mode), res, mode)
         series = {name: [e[k] for k in MAIN_ERRORS] for name, e in errors.items()}
         path = plots.grouped_bars(osp.join(doc.out_dir, f'tide_{mode}.png'),
                                   f'TIDE {mode} errors ({run["name"]})', list(MAIN_ERRORS),
@@ -314,20 +314,20 @@ def _keypoint_section(doc: _Doc, runs: List[dict]) -> None:
 
     def need(rd):
         m = rd.get('meta') or {}
-        return m.get('sigmas') and m.get('gt_file') and \
+        return m.get('sigmas') and gt_file(m, 'keypoints') and \
             result_file(rd['run_dir'], rd['row']['round'], 'keypoints')
     for run in runs:
         for rd in run['rounds'].values():
             rd['run_dir'] = run['work_dir']
     run, dense, tickets = _first_run(runs, need)
-    if run is None or not osp.isfile(dense['meta']['gt_file']):
+    if run is None or not osp.isfile(gt_file(dense['meta'], 'keypoints')):
         return
     types = ('miss', 'swap', 'inversion', 'jitter', 'bkg_fp')
     series, rows = {}, []
     for rd in [dense] + tickets:
         m = rd['meta']
         flip = m.get('flip_indices') or list(range(len(m['sigmas'])))
-        a = keypoint_error_analysis(m['gt_file'],
+        a = keypoint_error_analysis(gt_file(m, 'keypoints'),
                                     result_file(run['work_dir'], rd['row']['round'],
                                                 'keypoints'), m['sigmas'], flip)
         name = round_label(rd['row'])

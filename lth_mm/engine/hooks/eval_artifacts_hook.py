@@ -79,7 +79,7 @@ class EvalArtifactsHook(Hook):
             if coco is None:
                 continue
             gt_file = self._gt_file(runner, m, i, out)
-            meta['gt_file'] = gt_file
+            meta.setdefault('gt_file', gt_file)  # the first metric's
             dataset_meta = m.dataset_meta or {}
             if 'sigmas' in dataset_meta:  # mmpose
                 meta['sigmas'] = [float(s) for s in dataset_meta['sigmas']]
@@ -88,9 +88,16 @@ class EvalArtifactsHook(Hook):
                 res = result_file(out, iou_type)
                 if not osp.isfile(res):
                     continue
-                evals[iou_type] = coco_eval(coco.dataset, res, iou_type,
-                                            sigmas=meta.get('sigmas'))
+                try:
+                    evals[iou_type] = coco_eval(coco.dataset, res, iou_type,
+                                                sigmas=meta.get('sigmas'))
+                except Exception as e:  # noqa: BLE001  an analysis must not end training
+                    runner.logger.warning(
+                        f'[EvalArtifactsHook] COCOeval of {res} failed ({type(e).__name__}: '
+                        f'{e}); the round\'s {iou_type} breakdowns will be missing.')
+                    continue
                 meta['iou_types'].append(iou_type)
+                meta.setdefault('gt_files', {})[iou_type] = gt_file
         if not evals:
             return
         if self.train_counts:
@@ -108,10 +115,8 @@ class EvalArtifactsHook(Hook):
 
     @staticmethod
     def _gt_file(runner, metric, index: int, out: str) -> str:
-        """The ground-truth json of a metric: its ``ann_file`` or the one it converted."""
-        converted = osp.join(out, f'{PREFIX}.gt.json')
-        if osp.isfile(converted):
-            return osp.abspath(converted)
+        """The ground-truth json of a metric: its ``ann_file``, the one it converted, or a
+        copy of its ground truth written beside the results."""
         ann = getattr(metric, 'ann_file', None)
         if ann is None:  # mmdet's CocoMetric keeps only the COCO object: read the config
             cfg = runner.cfg.get('val_evaluator')
@@ -121,10 +126,13 @@ class EvalArtifactsHook(Hook):
                 ann = cfgs[index].get('ann_file')
         if ann and osp.isfile(ann):
             return osp.abspath(ann)
-        # Neither: keep the evaluator's ground truth beside the results.
+        converted = osp.join(out, f'{PREFIX}.gt.json')  # mmdet's conversion without ann_file
+        if hasattr(metric, 'metrics') and osp.isfile(converted):
+            return osp.abspath(converted)
         coco = getattr(metric, '_coco_api', None) or getattr(metric, 'coco', None)
-        atomic_write_json(coco.dataset, converted)
-        return osp.abspath(converted)
+        path = osp.join(out, f'{PREFIX}.gt{index}.json')
+        atomic_write_json(coco.dataset, path)
+        return osp.abspath(path)
 
     @staticmethod
     def _train_instances(runner) -> Optional[dict]:
