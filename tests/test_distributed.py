@@ -45,51 +45,6 @@ def test_masks_are_broadcast_from_rank0(tmp_path):
         assert torch.equal(r0['shared'][n], r0['local'][n])
 
 
-DUMP_HOOK = '''
-import torch
-from mmengine.hooks import Hook
-from mmengine.registry import HOOKS
-from mmengine.dist import get_rank
-
-@HOOKS.register_module(force=True)
-class LTHDumpMasksHook(Hook):
-    def __init__(self, out_dir):
-        self.out_dir = out_dir
-
-    def after_train(self, runner):
-        h = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
-        torch.save(h.masks.state_dict(), f'{self.out_dir}/masks_rank{get_rank()}.pt')
-'''
-
-
-def test_two_process_lottery_run_through_tools_train(tmp_path):
-    """tools/train.py --launcher pytorch with torchrun: 2 ranks, DDP on CPU, gloo."""
-    sys.path.insert(0, osp.join(REPO, 'tests'))
-    from _toy import toy_cfg
-    (tmp_path / 'lth_dump_hook.py').write_text(DUMP_HOOK)
-    cfg = toy_cfg(tmp_path / 'work', env_cfg=dict(dist_cfg=dict(backend='gloo')))
-    cfg.custom_imports = dict(imports=['_toy', 'lth_dump_hook'], allow_failed_imports=False)
-    cfg.custom_hooks.append(dict(type='LTHDumpMasksHook', out_dir=str(tmp_path)))
-    cfg.train_dataloader.batch_size = 4  # same total batch over 2 ranks
-    cfg_path = str(tmp_path / 'toy_lottery.py')
-    cfg.dump(cfg_path)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'),
-                                                      str(tmp_path)]),
-               OMP_NUM_THREADS='1')
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-           f'--master_port={_free_port()}', osp.join(REPO, 'tools', 'train.py'), cfg_path,
-           '--launcher', 'pytorch']
-    proc = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    m0 = torch.load(tmp_path / 'masks_rank0.pt')
-    m1 = torch.load(tmp_path / 'masks_rank1.pt')
-    assert m0['names'] == m1['names']
-    for a, b in zip(m0['bits'], m1['bits']):
-        assert torch.equal(a, b)
-    assert (tmp_path / 'work' / 'lottery_summary.json').exists()
-
-
 DIST_HOOKS = '''
 import torch
 from mmengine.hooks import Hook
@@ -208,3 +163,15 @@ def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path
     for k, v in a['state_dict'].items():
         assert torch.equal(v, b['state_dict'][k]), k
     assert len(b['rng_states']) == 2  # one random state per rank
+
+
+def test_two_process_epoch_based_lottery_run_through_tools_train(tmp_path):
+    """tools/train.py --launcher pytorch with torchrun: 2 ranks, DDP on CPU, gloo."""
+    proc, work = _torchrun_toy(tmp_path, 'w', [dict(type='LTHDumpRankHook',
+                                                    out_dir=str(tmp_path))], iter_based=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
+    assert r0['masks']['names'] == r1['masks']['names']
+    for a, b in zip(r0['masks']['bits'], r1['masks']['bits']):
+        assert torch.equal(a, b)
+    assert (work / 'lottery_summary.json').exists()

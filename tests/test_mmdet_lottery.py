@@ -81,3 +81,43 @@ def test_short_mask_rcnn_lottery_run_on_synthetic(tmp_path):
     params = dict(plain.named_parameters())
     for n, m in masks.items():
         assert torch.all(params[n][~m] == 0)
+
+
+def test_iteration_based_mmdet_run_with_infinite_sampler_and_mmdet_hooks(tmp_path):
+    """mmdet's iteration-based recipe (InfiniteSampler + AspectRatioBatchSampler, as in
+    `ms-90k` configs) with YOLOX-style EMA and PipelineSwitchHook: every round trains its
+    full length from a fresh stream, the stage-1 pipeline comes back, masks hold."""
+    from mmengine.registry import RUNNERS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'quickstart',
+                                   'faster-rcnn_r18_fpn_lth-keep20_synthetic.py'))
+    data_root = str(tmp_path / 'data') + '/'
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = data_root
+        loader.dataset.synthetic = dict(num_train=6, num_val=2, img_size=96, seed=1)
+    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.train_dataloader.batch_sampler = dict(type='AspectRatioBatchSampler')
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4, val_interval=4)
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0,
+                                end=2)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=4, by_epoch=False)
+    stage1 = cfg.train_dataloader.dataset.pipeline
+    cfg.custom_hooks = [
+        dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.01, priority=49),
+        dict(type='PipelineSwitchHook', switch_epoch=0, switch_pipeline=stage1),
+    ]
+    # 6 images / batch 2 = 3 iterations per epoch (InfiniteSampler's length says 6)
+    cfg.lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=1, controls=[])
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = RUNNERS.build(cfg)
+    runner.train()
+    rows = json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())['rounds']
+    assert [r['iters'] for r in rows] == [4, 4]
+    assert rows[1]['rewind_iter'] == 3
+    assert 'coco/bbox_mAP' in rows[1]['metrics']
+    ckpt = torch.load(tmp_path / 'work' / 'round_1' / 'final.pth', weights_only=False)
+    masks = MaskSet.from_state_dict(ckpt['lth_mm']['masks'])
+    for key in ('state_dict', 'ema_state_dict'):
+        for n, m in masks.items():
+            assert torch.all(ckpt[key][n if key == 'state_dict' else f'module.{n}'][~m] == 0)

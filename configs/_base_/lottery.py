@@ -42,14 +42,22 @@ lottery = dict(
     seed=0,                 # seed of random criteria / controls
     # ---- rewinding ---------------------------------------------------------------------
     rewind_iter=None,       # rewind point in iterations of round 0 (0 = initialisation)
-    rewind_epochs=None,     # ... or in epochs (batch-size independent; paper: ~1 epoch).
-                            # Neither set: rewind to initialisation (iteration 0).
+    rewind_epochs=None,     # ... or in passes over the training images (independent of
+                            #   batch size, GPU count, samplers and RepeatDataset;
+                            #   paper: ~1 epoch). Neither set: iteration 0.
     rewind_from=None,       # take the rewind state from this checkpoint file instead
+                            #   (its meta.iter is the rewind iteration)
+    rewind_weights='raw',   # 'raw' trained weights or 'ema' (EMAHook average) as the
+                            #   rewind state (in-run snapshot and rewind_from)
     rewind_mode='restart',  # 'restart': rewind weights, fresh optimizer, full schedule
                             #   (paper); 'continue': rewind weights, continue the
                             #   schedule from the rewind point (open_lth);
                             # 'lr': keep final weights, rewind only the LR schedule
                             #   (Renda et al. 2020)
     # ---- train a given ticket ------------------------------------------------------------
-    ticket=None,            # path to a ticket.pth: train its mask (rounds re-train it)
+    ticket=None,            # path to a ticket.pth: train its mask; every round starts
+                            #   from the same state (rewind_from, or the initial state)
+    transfer=None,          # or build the ticket by transfer at the start of the run:
+                            #   dict(mode='imagenet'|'mask'|'task', source=PATH,
+                            #        keep_ratio=None, threshold='model'|'backbone')
 )

@@ -43,7 +43,8 @@ TRAINING, DONE = 'training', 'done'
 class _LotteryLoopMixin:
     """Round logic shared by the epoch- and iteration-based lottery loops."""
 
-    def _init_rounds(self, num_rounds: Optional[int]) -> None:
+    def __init__(self, runner, dataloader, num_rounds: Optional[int] = None, **kwargs):
+        super().__init__(runner, dataloader, **kwargs)
         if not isinstance(num_rounds, int) or num_rounds < 1:
             raise ValueError(
                 f'{type(self).__name__} needs num_rounds >= 1, got {num_rounds!r}. Use '
@@ -153,10 +154,6 @@ class LotteryEpochBasedTrainLoop(_LotteryLoopMixin, EpochBasedTrainLoop):
             ``val_interval``, ...), which apply to each round.
     """
 
-    def __init__(self, runner, dataloader, num_rounds: Optional[int] = None, **kwargs):
-        super().__init__(runner, dataloader, **kwargs)
-        self._init_rounds(num_rounds)
-
     def _train_round(self) -> dict:
         """Train the current round to its end; return the last evaluation's metrics."""
         metrics = None
@@ -185,10 +182,6 @@ class LotteryIterBasedTrainLoop(_LotteryLoopMixin, IterBasedTrainLoop):
         **kwargs: the arguments of ``IterBasedTrainLoop`` (``max_iters``,
             ``val_interval``, ...), which apply to each round.
     """
-
-    def __init__(self, runner, dataloader, num_rounds: Optional[int] = None, **kwargs):
-        super().__init__(runner, dataloader, **kwargs)
-        self._init_rounds(num_rounds)
 
     def _reset_data_iterator(self, skip: int = 0) -> None:
         """A new stream (round 0's order), advanced by ``skip`` batches."""
