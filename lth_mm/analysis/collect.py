@@ -58,8 +58,8 @@ def load_run(work_dir: str) -> dict:
 
     Returns:
         dict: ``work_dir``, ``name``, ``group``, ``settings``, ``rows`` (summary rows),
-        ``rounds`` (``{r: {'coco_eval', 'meta', 'val_loss', 'ticket'}}``, present keys
-        only) and ``early_bird`` (or None).
+        ``rounds`` (``{r: {'row', 'work_dir', 'coco_eval', 'meta', 'val_loss',
+        'ticket'}}``, the last four where present) and ``early_bird`` (or None).
 
     Raises:
         FileNotFoundError: no summary there (the message says so).
@@ -82,6 +82,7 @@ def load_run(work_dir: str) -> dict:
         if osp.isfile(paths.ticket(work_dir, r)):
             rd['ticket'] = paths.ticket(work_dir, r)
         rd['row'] = row
+        rd['work_dir'] = work_dir
         run['rounds'][r] = rd
     run['early_bird'] = _json(paths.early_bird_json(work_dir))
     return run

@@ -20,6 +20,7 @@ moved onto the right one; Score: each detection rescored by its OKS; Bkg FP: unm
 detections removed; FN: unmatched persons ignored) measures each error's cost.
 """
 import copy
+import json
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -135,7 +136,6 @@ def keypoint_error_analysis(gt: Union[str, dict],
     coco_gt = load_coco(gt)
     gt_dict = copy.deepcopy(coco_gt.dataset)
     if isinstance(results, str):
-        import json
         with open(results) as f:
             results = json.load(f)
     dets = copy.deepcopy(list(results))

@@ -13,7 +13,7 @@ import math
 import os
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from . import plots
 from .coco_breakdown import (difficulty_bins, frequency_bins, per_category_ap,
                              size_changes)
 from .collect import gt_file, load_run, result_file, round_label
-from .early_bird import first_converged  # noqa: F401  (re-exported for scripts)
 from .layers import per_group_stats, per_layer_stats
 from ..report import headline_metrics
 
@@ -287,10 +286,7 @@ def _tide_section(doc: _Doc, runs: List[dict]) -> None:
     for mode in ('bbox', 'segm'):
         def need(rd, mode=mode):
             return gt_file(rd.get('meta'), mode) and \
-                result_file(rd['run_dir'], rd['row']['round'], mode)
-        for run in runs:
-            for rd in run['rounds'].values():
-                rd['run_dir'] = run['work_dir']
+                result_file(rd['work_dir'], rd['row']['round'], mode)
         run, dense, tickets = _first_run(runs, need)
         if run is None or not osp.isfile(gt_file(dense['meta'], mode)):
             continue
@@ -315,10 +311,7 @@ def _keypoint_section(doc: _Doc, runs: List[dict]) -> None:
     def need(rd):
         m = rd.get('meta') or {}
         return m.get('sigmas') and gt_file(m, 'keypoints') and \
-            result_file(rd['run_dir'], rd['row']['round'], 'keypoints')
-    for run in runs:
-        for rd in run['rounds'].values():
-            rd['run_dir'] = run['work_dir']
+            result_file(rd['work_dir'], rd['row']['round'], 'keypoints')
     run, dense, tickets = _first_run(runs, need)
     if run is None or not osp.isfile(gt_file(dense['meta'], 'keypoints')):
         return

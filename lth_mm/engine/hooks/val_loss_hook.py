@@ -7,6 +7,8 @@ BatchNorm uses its running statistics, no gradient) and keeps the mean of each l
 in ``round_{r}/val_loss.json`` and as visualizer scalars ``val_loss/round_{r}/<term>``.
 This is the convergence analysis of the paper (Fig. 10 and its appendix: dense vs ticket).
 """
+import json
+import os.path as osp
 from collections import defaultdict
 from typing import Optional
 
@@ -69,8 +71,6 @@ class ValLossHook(Hook):
         self.records = []
         path = paths.val_loss_json(runner.work_dir, lottery_round)
         if resumed:  # keep the evaluations made before the interruption
-            import json
-            import os.path as osp
             if osp.isfile(path):
                 with open(path) as f:
                     self.records = json.load(f).get('records', [])
