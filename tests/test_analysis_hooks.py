@@ -7,7 +7,9 @@ import pytest
 from lth_mm import paths
 from lth_mm.report import load_summary
 
-from _toy import build_runner, toy_cfg
+from mmengine.registry import DATASETS
+
+from _toy import LTHToyDataset, build_runner, toy_cfg
 
 
 def _run(tmp_path, hooks, lottery=None, **over):
@@ -60,6 +62,25 @@ def test_early_bird_by_iteration_in_an_epoch_loop(tmp_path):
     assert eb['final']['unit'] == 'iteration' and eb['final']['early_bird_step'] == 6
     assert eb['final']['early_bird_cost_fraction'] == pytest.approx(6 / 12)
     assert eb['final']['trained'] == 8 and eb['final']['stopped_early']
+
+
+@DATASETS.register_module(force=True)
+class LTHToyNoTargets(LTHToyDataset):
+    """Validation data without training targets (as mmpose's val pipeline gives)."""
+
+    def __getitem__(self, i):
+        return dict(inputs=self.inputs[i])
+
+
+def test_val_loss_without_targets_fails_before_training(tmp_path):
+    loader = dict(batch_size=8, num_workers=0, collate_fn=dict(type='default_collate'),
+                  sampler=dict(type='DefaultSampler', shuffle=False),
+                  dataset=dict(type='LTHToyNoTargets', n=8))
+    cfg = toy_cfg(tmp_path / 'wd', custom_hooks=[dict(type='ValLossHook', dataloader=loader)])
+    runner = build_runner(cfg)
+    with pytest.raises(RuntimeError, match='GenerateTarget'):
+        runner.train()
+    assert runner.iter == 0  # refused before the first training step
 
 
 def test_bad_hook_arguments_fail_before_training():
