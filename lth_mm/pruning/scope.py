@@ -1,19 +1,28 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Which parameters are prunable.
+"""Which parameters are prunable, and why the others are not.
 
 Pure PyTorch (no mmengine). A *scope* turns a model into an ordered list of parameter names
 whose weights get a mask. Names are those of ``model.named_parameters()`` on the unwrapped
 model (no ``module.`` prefix from DDP).
+
+The rule looks at what a weight *is* before what it is called: every conv-like weight
+(``nn.Conv*``, ``nn.Linear``, mmcv's deformable convs and any other module whose class is a
+conv, ``nn.MultiheadAttention``'s input projections) is a candidate; a 1x1 conv on a
+residual shortcut branch and the final predictors are left dense by the ``paper`` rule.
+:func:`explain_scope` returns the conv-like weights a scope leaves dense, per reason, so a
+model whose layers the rule does not know is reported instead of silently left dense.
 """
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from collections import OrderedDict
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 
-# The final predictors that the paper's official code leaves dense: classification, box
-# regression, objectness, mask logits and keypoint heatmap logits. Names follow mmdet 3.x
-# and mmpose 1.x heads (two-stage RPN/RoI heads, single-stage heads, top-down heatmap
-# heads, Keypoint R-CNN style heads).
+# The final predictors that the paper's official COCO code leaves dense: classification,
+# box regression, objectness, mask logits and keypoint heatmap logits. Names follow mmdet
+# 3.x and mmpose 1.x heads (two-stage RPN/RoI heads, single-stage heads, top-down heatmap
+# heads, Keypoint R-CNN style heads). A predictor is an output layer, which no structural
+# test tells from a hidden layer, hence names here.
 PREDICTOR_PATTERNS: Sequence[str] = (
     r'(^|\.)rpn_cls(\.|$)',
     r'(^|\.)rpn_reg(\.|$)',
@@ -34,14 +43,18 @@ PREDICTOR_PATTERNS: Sequence[str] = (
     r'(^|\.)keypoint_predictor(\.|$)',
 )
 
-# 1x1 projection shortcuts of residual blocks (mmdet/mmpretrain ResNet call them
-# ``downsample``); the paper's rule leaves them dense.
-SHORTCUT_PATTERNS: Sequence[str] = (r'(^|\.)downsample(\.|$)', r'(^|\.)shortcut(\.|$)')
+# The branches that hold a residual block's projection shortcut (mmdet/mmpretrain/
+# torchvision ResNets: ``downsample``; some other families: ``shortcut``). Only a *1x1 conv*
+# on such a branch is a shortcut: Swin's ``downsample`` (PatchMerging) is a linear layer and
+# 3x3 stride-2 downsampling convs are ordinary convs; both are pruned.
+SHORTCUT_BRANCHES: Sequence[str] = ('downsample', 'shortcut')
 
 # Module groups, used for the paper's VOC module ablation and for per-group reports.
 # Group names map to regexes on parameter names. ``backbone_top`` is the paper's "top"
-# (res5): in the C4 Faster R-CNN of the official VOC code it runs on RoI features; in FPN
-# models it is ``backbone.layer4`` (and ``roi_head.shared_head`` in mmdet's C4 models).
+# (res5): in the C4 Faster R-CNN of the paper's VOC code it runs on RoI features
+# (mmdet's ``roi_head.shared_head``); in FPN models it is ``backbone.layer4``.
+# ``predictors`` is the official VOC code's "Box, Cls head" group: its pattern catches the
+# box classifier and regressor and also the RPN's 1x1 predictors (all four).
 MODULE_GROUPS: Dict[str, str] = {
     'backbone': r'^backbone\.',
     'backbone_base': r'^backbone\.(?!layer4\.)',
@@ -52,14 +65,32 @@ MODULE_GROUPS: Dict[str, str] = {
     'box_head': r'^roi_head\.bbox_head\.|^bbox_head\.',
     'mask_head': r'^roi_head\.mask_head\.|^mask_head\.',
     'keypoint_head': r'^roi_head\.keypoint_head\.|^head\.',
+    'predictors': '|'.join(PREDICTOR_PATTERNS),
 }
 # Friendly aliases used in the issue tracker / paper wording.
 GROUP_ALIASES: Dict[str, str] = {'roi_top': 'backbone_top', 'base': 'backbone_base',
-                                 'top': 'backbone_top', 'head': 'keypoint_head'}
+                                 'top': 'backbone_top', 'head': 'keypoint_head',
+                                 'box_cls_head': 'predictors'}
 
-PRESETS = ('paper', 'backbone', 'all')
+# 'paper': the official COCO code's rule (shortcuts and final predictors dense);
+# 'paper_voc': the official VOC code's rule (only the shortcuts dense: its module groups
+# prune the predictors); 'backbone': 'paper' within the backbone; 'all': every conv-like
+# weight.
+PRESETS = ('paper', 'paper_voc', 'backbone', 'all')
 
-_WEIGHTED_TYPES = (nn.modules.conv._ConvNd, nn.Linear)
+# Reasons a conv-like weight is left dense (keys of :func:`explain_scope`).
+REASONS = OrderedDict([
+    ('shortcut', '1x1 projection shortcut conv'),
+    ('predictor', 'final predictor'),
+    ('outside_backbone', "outside the backbone ('backbone' preset)"),
+    ('outside_groups', 'outside lottery.groups'),
+    ('not_included', 'matches no lottery.include pattern'),
+    ('excluded', 'matches a lottery.exclude pattern'),
+    ('not_conv_like', 'a matrix that is no conv/linear weight (embedding, position table)'),
+])
+
+# nn.MultiheadAttention keeps its input projections as bare parameters (not a Linear).
+_MHA_WEIGHTS = ('in_proj_weight', 'q_proj_weight', 'k_proj_weight', 'v_proj_weight')
 
 
 class ScopeError(ValueError):
@@ -121,6 +152,114 @@ def group_of(name: str) -> str:
     return 'other'
 
 
+def _join(prefix: str, attr: str) -> str:
+    return f'{prefix}.{attr}' if prefix else attr
+
+
+def conv_like_weights(model: nn.Module) -> List[Tuple[str, bool]]:
+    """The conv-like weights of a model.
+
+    A weight is conv-like when it is the ``weight`` of an ``nn.Conv*`` / ``nn.Linear``, the
+    ``weight`` (2-D or more) of any module whose class name says it is a convolution (mmcv
+    ``DeformConv2d``, ``ModulatedDeformConv2d`` and their ``*Pack`` variants, which do not
+    subclass ``nn.Conv2d``), or an input projection of ``nn.MultiheadAttention``.
+
+    Args:
+        model: the (unwrapped) model.
+
+    Returns:
+        list[tuple[str, bool]]: ``(parameter name, is_1x1_shortcut)`` in module order; a
+        shortcut is a conv with a 1x1 kernel inside a :data:`SHORTCUT_BRANCHES` module.
+    """
+    out = []
+    for mod_name, module in model.named_modules():
+        attrs = []
+        if isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)) or \
+                'conv' in type(module).__name__.lower():
+            attrs.append('weight')
+        if isinstance(module, nn.MultiheadAttention):
+            attrs += list(_MHA_WEIGHTS)
+        for attr in attrs:
+            w = module._parameters.get(attr)
+            if not isinstance(w, nn.Parameter) or w.dim() < 2:
+                continue
+            is_conv = w.dim() > 2 and not isinstance(module, nn.Linear)
+            on_branch = any(part in SHORTCUT_BRANCHES for part in mod_name.split('.'))
+            shortcut = is_conv and on_branch and all(k == 1 for k in w.shape[2:])
+            out.append((_join(mod_name, attr), shortcut))
+    return out
+
+
+def _scan(model, scope, groups, include, exclude):
+    """Selected names and the reasons for every conv-like weight left out."""
+    if scope not in PRESETS:
+        raise ScopeError(
+            f'lottery.prune_scope: unknown preset {scope!r}; valid presets: {PRESETS}.')
+    group_res = [re.compile(MODULE_GROUPS[g]) for g in resolve_groups(groups)]
+    backbone_re = re.compile(MODULE_GROUPS['backbone']) if scope == 'backbone' else None
+    inc = _compile(include, 'include')
+    exc = _compile(exclude, 'exclude')
+    predictors = _compile(PREDICTOR_PATTERNS, 'predictors')
+    keep_predictors_dense = scope in ('paper', 'backbone')
+    keep_shortcuts_dense = scope != 'all'
+
+    reasons = OrderedDict((r, []) for r in REASONS)
+    order = {n: i for i, (n, _) in enumerate(model.named_parameters())}
+    selected, seen = [], set()
+    for name, shortcut in conv_like_weights(model):
+        if name not in order or name in seen:  # shared/tied weights count once
+            continue
+        seen.add(name)
+        if keep_shortcuts_dense and shortcut:
+            reason = 'shortcut'
+        elif keep_predictors_dense and any(p.search(name) for p in predictors):
+            reason = 'predictor'
+        elif backbone_re is not None and not backbone_re.search(name):
+            reason = 'outside_backbone'
+        elif group_res and not any(g.search(name) for g in group_res):
+            reason = 'outside_groups'
+        elif inc and not any(p.search(name) for p in inc):
+            reason = 'not_included'
+        elif any(p.search(name) for p in exc):
+            reason = 'excluded'
+        else:
+            selected.append(name)
+            continue
+        reasons[reason].append(name)
+    # Other matrices (embeddings, position tables, tokens) are never pruned; reported so a
+    # weight of an unknown layer type does not go unnoticed.
+    for name, p in model.named_parameters():
+        if p.dim() >= 2 and name not in seen:
+            reasons['not_conv_like'].append(name)
+    selected.sort(key=order.__getitem__)
+    return selected, reasons
+
+
+def explain_scope(model: nn.Module,
+                  scope: str = 'paper',
+                  groups: Optional[Sequence[str]] = None,
+                  include: Optional[Union[str, Sequence[str]]] = None,
+                  exclude: Optional[Union[str, Sequence[str]]] = None
+                  ) -> 'OrderedDict[str, List[str]]':
+    """The weights (2-D or more) a scope leaves dense, per reason.
+
+    Takes the arguments of :func:`select_prunable`; does not raise when nothing is
+    selected (it explains why).
+
+    Args:
+        model: the (unwrapped) model.
+        scope, groups, include, exclude: as in :func:`select_prunable`.
+
+    Returns:
+        OrderedDict[str, list[str]]: :data:`REASONS` key -> parameter names (every key
+        present, lists possibly empty), in ``named_parameters`` order per reason.
+
+    Raises:
+        ScopeError: unknown preset/group or invalid regex.
+    """
+    return _scan(model, scope, groups, include, exclude)[1]
+
+
 def select_prunable(model: nn.Module,
                     scope: str = 'paper',
                     groups: Optional[Sequence[str]] = None,
@@ -128,11 +267,13 @@ def select_prunable(model: nn.Module,
                     exclude: Optional[Union[str, Sequence[str]]] = None) -> List[str]:
     """Select the prunable weights of a model.
 
-    The ``paper`` preset is the official code's rule: every conv and fc weight of backbone,
-    neck and heads, except 1x1 shortcut (downsample) convs and the final predictors; norm
-    layers and biases are never pruned. Frozen weights are included (they count toward the
-    global threshold, as in the official code). ``backbone`` is the same rule restricted to
-    the backbone; ``all`` takes every conv/fc weight, predictors and shortcuts included.
+    The ``paper`` preset is the official code's rule: every conv-like weight (see
+    :func:`conv_like_weights`: convs, deformable convs, linear layers, attention
+    projections) of backbone, neck and heads, except 1x1 shortcut convs and the final
+    predictors; norm layers and biases are never pruned. Frozen weights are included (they
+    count toward the global threshold, as in the official code). ``paper_voc`` also prunes
+    the final predictors (the official VOC code's module groups do); ``backbone`` is
+    ``paper`` restricted to the backbone; ``all`` takes every conv-like weight.
 
     Args:
         model: the (unwrapped) model.
@@ -147,42 +288,12 @@ def select_prunable(model: nn.Module,
     Raises:
         ScopeError: unknown preset/group, invalid regex, or nothing selected.
     """
-    if scope not in PRESETS:
-        raise ScopeError(f'lottery.scope: unknown preset {scope!r}; valid presets: {PRESETS}.')
-    group_res = [re.compile(MODULE_GROUPS[g]) for g in resolve_groups(groups)]
-    # The backbone preset is the paper rule intersected with the backbone group.
-    backbone_re = re.compile(MODULE_GROUPS['backbone']) if scope == 'backbone' else None
-    inc = _compile(include, 'include')
-    exc = _compile(exclude, 'exclude')
-    skip = [] if scope == 'all' else _compile(PREDICTOR_PATTERNS, 'predictors') + _compile(
-        SHORTCUT_PATTERNS, 'shortcuts')
-
-    selected = []
-    for mod_name, module in model.named_modules():
-        if not isinstance(module, _WEIGHTED_TYPES):
-            continue
-        weight = getattr(module, 'weight', None)
-        if not isinstance(weight, nn.Parameter):
-            continue
-        name = f'{mod_name}.weight' if mod_name else 'weight'
-        if any(p.search(name) for p in skip):
-            continue
-        if group_res and not any(g.search(name) for g in group_res):
-            continue
-        if backbone_re is not None and not backbone_re.search(name):
-            continue
-        if inc and not any(p.search(name) for p in inc):
-            continue
-        if any(p.search(name) for p in exc):
-            continue
-        selected.append(name)
-    # Keep named_parameters order (and drop shared/tied duplicates).
-    order = {n: i for i, (n, _) in enumerate(model.named_parameters())}
-    selected = sorted({n for n in selected if n in order}, key=order.__getitem__)
+    selected, _ = _scan(model, scope, groups, include, exclude)
     if not selected:
         raise ScopeError(
             'The pruning scope selects no parameter: '
-            f'scope={scope!r}, groups={groups!r}, include={include!r}, exclude={exclude!r}. '
-            'Check the patterns against the names printed by '
-            '`[n for n, _ in model.named_parameters()]` (conv/linear weights only).')
+            f'prune_scope={scope!r}, groups={groups!r}, include={include!r}, '
+            f'exclude={exclude!r}. Check the patterns against the names printed by '
+            '`[n for n, _ in model.named_parameters()]` (conv/linear weights only), or '
+            "use prune_scope='paper_voc' to prune final predictors.")
     return selected
