@@ -9,7 +9,7 @@ from lth_mm.pruning import MaskSet, global_magnitude, select_prunable
 from _toy import LTHToyNet
 
 
-def _setup(seed=0, mask_grads='auto'):
+def _setup(seed=0):
     torch.manual_seed(seed)
     model = LTHToyNet()
     names = select_prunable(model)
@@ -17,7 +17,7 @@ def _setup(seed=0, mask_grads='auto'):
     w = {n: params[n].detach() for n in names}
     masks = MaskSet(global_magnitude(w, {n: torch.ones_like(t, dtype=torch.bool)
                                           for n, t in w.items()}, 0.25))
-    enforcer = MaskEnforcer(model, mask_grads=mask_grads)
+    enforcer = MaskEnforcer(model)
     enforcer.set_masks(masks)
     enforcer.apply()
     return model, masks, enforcer
@@ -33,14 +33,9 @@ def _pruned_values(model, masks):
     return torch.cat([params[n].detach()[m == 0] for n, m in masks.items()])
 
 
-class _MixingSGD(torch.optim.SGD):
-    """A subclass: not known to be elementwise, so 'auto' masks its gradients."""
-
-
-@pytest.mark.parametrize('mask_grads,opt_type', [('always', torch.optim.SGD),
-                                                 ('auto', _MixingSGD)])
-def test_gradients_of_pruned_weights_are_zero_when_the_optimizer_steps(mask_grads, opt_type):
-    model, masks, enforcer = _setup(mask_grads=mask_grads)
+@pytest.mark.parametrize('opt_type', [torch.optim.SGD, torch.optim.Adam])
+def test_gradients_of_pruned_weights_are_zero_when_the_optimizer_steps(opt_type):
+    model, masks, enforcer = _setup()
     seen = {}
     opt = opt_type(model.parameters(), lr=0.0)
     enforcer.attach(opt)
@@ -114,30 +109,8 @@ def test_frozen_weights_are_masked_once_and_not_hooked():
     assert torch.all(model.backbone.conv1.weight[masks['backbone.conv1.weight'] == 0] == 0)
 
 
-@pytest.mark.parametrize('opt_cls', [torch.optim.SGD, torch.optim.AdamW])
-def test_auto_skips_gradient_masking_only_where_it_changes_nothing(opt_cls):
-    # elementwise optimizers: the weights follow bit for bit the same path either way
-    x, y = _batch()
-    finals = []
-    for mode in ('always', 'auto'):
-        model, masks, enforcer = _setup(mask_grads=mode)
-        kw = dict(momentum=0.9) if opt_cls is torch.optim.SGD else {}
-        opt = opt_cls(model.parameters(), lr=0.05, weight_decay=0.01, **kw)
-        enforcer.attach(opt)
-        for _ in range(4):
-            opt.zero_grad()
-            model(x, y, mode='loss')['loss'].backward()
-            opt.step()
-        assert torch.all(_pruned_values(model, masks) == 0)
-        finals.append({n: p.detach().clone() for n, p in model.named_parameters()})
-        enforcer.close()
-    assert all(torch.equal(finals[0][n], finals[1][n]) for n in finals[0])
-    with pytest.raises(ValueError, match='mask_grads'):
-        MaskEnforcer(LTHToyNet(), mask_grads='never')
-
-
 def test_in_place_mask_update_reaches_the_hooks():
-    model, masks, enforcer = _setup(mask_grads='always')
+    model, masks, enforcer = _setup()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     enforcer.attach(opt)
     tighter = global_magnitude({n: p.detach() for n, p in model.named_parameters()

@@ -11,15 +11,17 @@ wrapper the Runner built, through torch's optimizer step hooks:
   itself (decoupled weight decay, Adam's epsilon terms, stale state after a mask change).
 * ``register_step_pre_hook``: right before ``optimizer.step()`` one
   ``torch._foreach_mul_`` multiplies the gradients of all masked trainable weights of that
-  optimizer by their masks. One fused call per step replaces a hook per parameter during
-  backward. It is skipped (``mask_grads='auto'``) for the optimizers whose update of an
-  entry depends only on that entry (torch's SGD, Adam, AdamW, Adamax, NAdam, RAdam,
-  RMSprop, Adagrad, Adadelta, by exact type): for them the surviving weights follow
-  bit for bit the same path whether pruned gradients are zeroed or not, and the post-step
-  multiply keeps pruned weights at zero, so the second pass over all weights would be
-  pure cost (half the enforcement time). Optimizers that mix entries (LARS/LAMB trust
-  ratios, Adafactor, subclasses) get the gradient multiply; ``mask_grads='always'``
-  forces it.
+  optimizer by their masks, so momentum buffers, Adam moments and weight decay never see
+  pruned entries and the optimizer state stays zero there (a checkpoint's state can be
+  resumed or inspected without stale entries). One fused call per step replaces a hook
+  per parameter during backward.
+
+For elementwise optimizers (SGD, Adam(W), ...) either multiply alone would keep the
+surviving weights on the same path; both are kept because each also guards what the
+other cannot: the post-step multiply catches stale state after a mask change, the
+gradient multiply keeps the state clean and feeds clipping and entry-mixing optimizers
+(LARS/LAMB trust ratios, Adafactor) the sparse network's gradient. The cost is two
+memory-bound passes over the masked weights per step (see docs/benchmarks.md).
 
 Gradient clipping: mmengine clips inside ``OptimWrapper.step`` *before*
 ``optimizer.step()``, i.e. before the pre-hook. The enforcer therefore also wraps the
@@ -67,27 +69,14 @@ def _iter_wrapped(optim_wrapper):
     raise TypeError(f'cannot find a torch optimizer in {type(optim_wrapper).__name__}')
 
 
-# Optimizers whose step is elementwise: an entry's update reads only that entry's
-# gradient, state and weight (checked against torch 2.x sources; exact types only).
-ELEMENTWISE_OPTIMIZERS = tuple(getattr(torch.optim, n) for n in (
-    'SGD', 'Adam', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta')
-    if hasattr(torch.optim, n))
-
-
 class MaskEnforcer:
     """Applies a :class:`MaskSet` to a model's weights and gradients.
 
     Args:
         model: the unwrapped model whose parameters are masked.
-        mask_grads: ``'auto'`` masks gradients before the step except for elementwise
-            optimizers (see the module docstring); ``'always'`` masks them for every
-            optimizer. Gradients are always masked before gradient clipping.
     """
 
-    def __init__(self, model: nn.Module, mask_grads: str = 'auto'):
-        if mask_grads not in ('auto', 'always'):
-            raise ValueError(f"mask_grads must be 'auto' or 'always', got {mask_grads!r}")
-        self.mask_grads = mask_grads
+    def __init__(self, model: nn.Module):
         self.model = model
         self.masks: Optional[MaskSet] = None
         self._params: Dict[str, nn.Parameter] = dict(model.named_parameters())
@@ -172,9 +161,7 @@ class MaskEnforcer:
         return clip(*args, **kwargs)
 
     def _before_step(self, optimizer, args, kwargs) -> None:
-        if self._grads_masked.pop(id(optimizer), False):
-            return  # done before clipping
-        if self.mask_grads == 'always' or type(optimizer) not in ELEMENTWISE_OPTIMIZERS:
+        if not self._grads_masked.pop(id(optimizer), False):  # else done before clipping
             self._mask_grads(optimizer)
 
     @torch.no_grad()
