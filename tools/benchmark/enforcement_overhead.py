@@ -33,6 +33,12 @@ def parse_args(argv=None):
     p.add_argument('--keep-ratio', type=float, default=0.2)
     p.add_argument('--device', default=None, help='cpu or cuda (default: cuda if present)')
     p.add_argument('--amp', action='store_true', help='AmpOptimWrapper (GPU only)')
+    p.add_argument('--data-config', default=None,
+                   help='take the training batches from this config (default: CONFIG), '
+                   'e.g. the synthetic quickstart data for a COCO model config')
+    p.add_argument('--scale-factor', type=float, default=None,
+                   help='override the Resize scale_factor of the data pipeline (6.25 makes '
+                   'the 128 px synthetic images 800 px, a COCO-sized step)')
     return p.parse_args(argv)
 
 
@@ -50,7 +56,7 @@ def _ratio_ci(plain, other, n_boot=2000, seed=0):
 
 
 def measure(config=DEFAULT_CONFIG, steps=20, warmup=2, batches=4, keep_ratio=0.2,
-            device=None, amp=False) -> dict:
+            device=None, amp=False, data_config=None, scale_factor=None) -> dict:
     """Interleaved plain / fused / per-parameter-hook training steps.
 
     Returns:
@@ -75,7 +81,12 @@ def measure(config=DEFAULT_CONFIG, steps=20, warmup=2, batches=4, keep_ratio=0.2
         owc['type'] = 'AmpOptimWrapper'
         owc['loss_scale'] = 'dynamic'
     optim_wrapper = build_optim_wrapper(model, owc)
-    loader_cfg = cfg.train_dataloader.copy()
+    data_cfg = Config.fromfile(data_config) if data_config else cfg
+    loader_cfg = data_cfg.train_dataloader.copy()
+    if scale_factor:
+        for t in loader_cfg['dataset']['pipeline']:
+            if t['type'] == 'Resize':
+                t['scale_factor'] = scale_factor
     loader_cfg['num_workers'] = 0
     loader_cfg['persistent_workers'] = False
     data = []
@@ -160,7 +171,9 @@ def measure(config=DEFAULT_CONFIG, steps=20, warmup=2, batches=4, keep_ratio=0.2
     plain_med = statistics.median(times['plain'])
     out = {v: dict(min=min(t), median=statistics.median(t)) for v, t in times.items()}
     out.update(
-        config=config, device=device, amp=amp, steps=steps, masked_tensors=len(names),
+        config=config, data_config=data_config or config, scale_factor=scale_factor,
+        input_shape=list(data[0]['inputs'][0].shape), device=device, amp=amp, steps=steps,
+        masked_tensors=len(names),
         masked_weights=masks.numel(), keep_ratio=keep_ratio,
         batch_size=loader_cfg['batch_size'],
         fused_ratio=_ratio_ci(times['plain'], times['fused']),
@@ -174,8 +187,9 @@ def measure(config=DEFAULT_CONFIG, steps=20, warmup=2, batches=4, keep_ratio=0.2
 def main(argv=None):
     args = parse_args(argv)
     r = measure(args.config, args.steps, args.warmup, args.batches, args.keep_ratio,
-                args.device, args.amp)
-    print(f"config: {r['config']}\ndevice: {r['device']}{' (amp)' if r['amp'] else ''}, "
+                args.device, args.amp, args.data_config, args.scale_factor)
+    print(f"config: {r['config']} (data: {r['data_config']}, image {r['input_shape']})\n"
+          f"device: {r['device']}{' (amp)' if r['amp'] else ''}, "
           f"batch {r['batch_size']}, {r['steps']} interleaved steps per variant, keep "
           f"{r['keep_ratio']}, {r['masked_tensors']} masked tensors, "
           f"{r['masked_weights']:,} masked weights")
