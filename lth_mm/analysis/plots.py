@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 REF_STYLE = dict(color='0.4', linestyle='--', linewidth=1)
 DPI = 120
@@ -162,10 +163,12 @@ def per_layer(path: str, rows: List[dict], overall: float, title: str) -> str:
     for g, i in groups.items():
         ax.bar([0], [0], color=cmap(i % 10), label=g)  # legend entries
     ax.axhline(overall, color='black', linestyle=':', label=f'all prunable ({overall:.1f}%)')
-    ax.set_xlabel('masked layer (network order)')
+    ax.set_xlabel('masked layer index (network order)')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel('weights pruned (%)')
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 105)
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    # Early layers are pruned least: the upper left corner is free.
+    ax.legend(fontsize=7, ncol=2, loc='upper left')
     ax.grid(axis='y', alpha=0.3)
     return _save(fig, path)

@@ -325,7 +325,7 @@ def _keypoint_section(doc: _Doc, runs: List[dict]) -> None:
                                                 'keypoints'), m['sigmas'], flip)
         name = round_label(rd['row'])
         series[name] = [100 * a['ap_gain'][t] for t in types]
-        rows.append([name, a['ap']['original']] + [100 * a['ap_gain'][t] for t in types] +
+        rows.append([name, 100 * a['ap']['original']] + [100 * a['ap_gain'][t] for t in types] +
                     [f"{100 * a['fractions'][t]:.1f}%" for t in
                      ('good', 'miss', 'swap', 'inversion', 'jitter')] + [a['bkg_fp']])
     path = plots.grouped_bars(osp.join(doc.out_dir, 'keypoint_errors.png'),
@@ -334,7 +334,7 @@ def _keypoint_section(doc: _Doc, runs: List[dict]) -> None:
                               'AP gained by fixing the error (points)', xlabel='error type')
     doc.h('Keypoint errors')
     doc.img(path, 'AP (OKS) gained by correcting each error type in turn, dense vs tickets')
-    doc.table(['run', 'AP', 'dAP miss', 'dAP swap', 'dAP inversion', 'dAP jitter',
+    doc.table(['run', 'AP (%)', 'dAP miss', 'dAP swap', 'dAP inversion', 'dAP jitter',
                'dAP bkg FP', 'good kp', 'miss kp', 'swap kp', 'inversion kp', 'jitter kp',
                'bkg FP dets'], rows)
     doc.p(PAPER['keypoints'])
