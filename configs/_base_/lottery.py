@@ -14,7 +14,8 @@ runner_type = 'LotteryRunner'
 
 lottery = dict(
     # ---- schedule --------------------------------------------------------------------
-    rounds=2,               # R rounds; round 0 trains dense. 2 = one-shot (paper's best)
+    rounds=2,               # R rounds; round 0 trains dense. 2 = one-shot (paper: outperforms
+                            #   iterative pruning, Sec. 4.3)
     keep_ratio=0.2,         # final fraction of prunable weights kept, in (0, 1]
     schedule='geometric',   # 'geometric': keep ** (r / (R-1)) (paper)
                             # 'fixed_rate': prune `prune_rate` of what remains each round
@@ -22,14 +23,17 @@ lottery = dict(
     prune_rate=0.2,         # for 'fixed_rate' (open_lth uses 0.2)
     sparsities=None,        # for 'list', e.g. [0.5, 0.8]
     # ---- which weights -----------------------------------------------------------------
-    prune_scope='paper',    # 'paper': every conv/fc weight except 1x1 shortcut convs and
-                            #   final predictors (cls, box reg, objectness, mask logits,
-                            #   keypoint heatmaps); norms and biases never pruned
-                            # 'backbone': the paper rule, backbone only; 'all': every
-                            #   conv/fc weight
+    prune_scope='paper',    # 'paper': every conv-like weight (convs, deformable convs,
+                            #   linear layers, attention projections) except 1x1
+                            #   shortcut convs and final predictors (cls, box reg,
+                            #   objectness, mask logits, keypoint heatmaps); norms and
+                            #   biases never pruned. 'paper_voc': the VOC code's rule,
+                            #   predictors pruned too; 'backbone': 'paper' within the
+                            #   backbone; 'all': every conv-like weight
     groups=None,            # restrict to module groups: backbone, backbone_base,
                             #   backbone_top (alias roi_top), neck, rpn, roi_head,
-                            #   box_head, mask_head, keypoint_head
+                            #   box_head, mask_head, keypoint_head, predictors (the
+                            #   four final predictors of a two-stage detector)
     include=None,           # regexes on parameter names; a name must match one
     exclude=None,           # regexes on parameter names; matches are dropped
     # ---- criterion and controls --------------------------------------------------------

@@ -11,3 +11,6 @@ _base_ = [
     'mmdet::_base_/default_runtime.py',
     '../_base_/lottery_det.py',
 ]
+# Per-category AP (Fig. 5: frequency and difficulty analyses need it).
+val_evaluator = dict(classwise=True)
+test_evaluator = dict(classwise=True)

@@ -22,30 +22,11 @@
 _base_ = [
     '../_base_/models/faster-rcnn_r18_fpn_synthetic.py',
     '../_base_/datasets/synthetic_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/schedules/synthetic_adamw_3e.py',
     '../_base_/lottery_det.py',
 ]
 
-max_epochs = 3
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-# The demo's recipe: AdamW learns faster from scratch than SGD in this budget.
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.05),
-    clip_grad=dict(max_norm=10, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-         milestones=[max_epochs - 1], gamma=0.1)
-]
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
-                    save_best='coco/bbox_mAP', rule='greater'),
-    logger=dict(type='LoggerHook', interval=20))
-randomness = dict(seed=0)
-auto_scale_lr = dict(enable=False, base_batch_size=2)
+default_hooks = dict(checkpoint=dict(save_best='coco/bbox_mAP'))
 
 # Late reset at a quarter epoch (25 of 300 iterations), about the paper's fraction of the
 # schedule (1 of 12 epochs), as in the demo.

@@ -3,15 +3,15 @@
 # keypoints per shape: top, right, bottom, left, center), CPU-sized: 64x64 crops, 16x16
 # heatmaps, trained from scratch on the shapes of the 128 px images of the other
 # quickstarts (~630, 20 iterations per epoch), 20 epochs per round. Dense (round 0), then the
-# ticket keeping 20% of the prunable weights (round 1, late reset to 1 epoch,
-# lottery_pose.py); COCO keypoint AP (OKS) on the val split.
+# ticket keeping 20% of the prunable weights (round 1, late reset to 3 epochs = 60
+# iterations, past its 50-iteration warm-up); COCO keypoint AP (OKS) on the val split.
 #
 #   mim train lth_mm configs/quickstart/td-hm_res18_lth-keep20_synthetic-64x64.py --gpus 0
 #
 # Other data: override `data_root` and `synthetic` of train_dataloader.dataset and
 # val_dataloader.dataset alike, and val_evaluator.ann_file
 # (see faster-rcnn_r18_fpn_lth-keep20_synthetic.py); crops are 64x64 whatever the images.
-_base_ = ['../topdown_heatmap/td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192.py']
+_base_ = ['../topdown_heatmap/td-hm_res18_lth-keep20-rw2ep_8xb64-210e_coco-256x192.py']
 
 codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
 model = dict(
@@ -76,3 +76,6 @@ default_hooks = dict(
     checkpoint=dict(interval=1, max_keep_ckpts=1),
     logger=dict(interval=10))
 randomness = dict(seed=0)
+# Late reset past the 50-iteration warm-up: 3 epochs of 20 iterations (the paper warns
+# against a reset before the LR has warmed up, Sec. 4.3).
+lottery = dict(rewind_epochs=3)

@@ -41,7 +41,8 @@ FAMILIES = OrderedDict([
     ('mask_rcnn', 'COCO instance segmentation: Mask R-CNN FPN, 1x (box / mask AP)'),
     ('topdown_heatmap',
      'COCO keypoints: top-down heatmap (SimpleBaseline), 256x192, 210 epochs (keypoint AP)'),
-    ('pascal_voc', 'Pascal VOC 07+12: Faster R-CNN FPN, 12 VOC epochs (VOC07 mAP)'),
+    ('pascal_voc', 'Pascal VOC 2007 (the paper\'s setting): Faster R-CNN R18-C4 (the paper\'s '
+     'model) and FPN (ours), 12 epochs at batch 12 (VOC07 mAP)'),
     ('quickstart', 'Quickstart: embedded synthetic shapes, CPU'),
 ])
 
@@ -51,7 +52,7 @@ COLUMNS = ('Config', 'Backbone', 'Setting', 'Target sparsity (prunable)',
 _NO_DIRECT = 'none (direct pruning at 50% / 90% is only plotted)'
 _R50_NONE = ('none (the paper\'s R50 numbers at 80% / 90% are ImageNet-ticket and '
              'mask transfer, not direct pruning)')
-_ITER = 'none (claim: one-shot is as good as iterative)'
+_ITER = 'none (claim: one-shot outperforms iterative, Sec. 4.3)'
 _CTRL = 'none'
 _SWEEP = 'none (claim: late reset matters little until the LR decay)'
 
@@ -105,42 +106,47 @@ PAPER = {
     'td-hm_res50_lth-keep10-rw1ep_8xb64-210e_coco-256x192': _R50_NONE,
     'td-hm_res50_lth-iter4-keep20-rw1ep_8xb64-210e_coco-256x192': _ITER,
     'td-hm_res50_lth-keep20-rw1ep-randctrl_8xb64-210e_coco-256x192': _CTRL,
-    # ---- Pascal VOC: the paper's model is the C4 Faster R-CNN of faster-rcnn.pytorch
-    'faster-rcnn_r18_fpn_lth-dense_1x_voc0712':
-        '69.74 mAP (dense R18 C4, module-ablation table; 68.53 in the transfer table)',
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it_1x_voc0712':
-        "68.47 mAP at 78.94% ('all' modules, R18 C4: other network sparsity)",
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-backbone_1x_voc0712':
-        "68.45 mAP at 70.66% ('base+top', R18 C4)",
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-base_1x_voc0712': "69.32 mAP ('base', R18 C4)",
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-top_1x_voc0712':
-        "69.02 mAP ('top' = res5 on RoI features, R18 C4)",
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-rpn_1x_voc0712': "70.02 mAP ('RPN', R18 C4)",
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-boxhead_1x_voc0712':
-        "70.30 mAP ('box/cls head', R18 C4)",
-    'faster-rcnn_r18_fpn_lth-keep50-rw600it_1x_voc0712': _NO_DIRECT,
-    'faster-rcnn_r18_fpn_lth-keep10-rw600it_1x_voc0712': _NO_DIRECT,
-    'faster-rcnn_r18_fpn_lth-iter4-keep20-rw600it_1x_voc0712': _ITER,
-    'faster-rcnn_r18_fpn_lth-keep20-rw600it-randctrl_1x_voc0712': _CTRL,
-    'faster-rcnn_r18_fpn_lth-keep20-rw0_1x_voc0712': _SWEEP,
-    'faster-rcnn_r18_fpn_lth-keep20-rw1ep_1x_voc0712': _SWEEP,
-    'faster-rcnn_r18_fpn_lth-keep20-rw3ep_1x_voc0712': _SWEEP,
-    'faster-rcnn_r18_fpn_lth-keep20-rw6ep_1x_voc0712': _SWEEP,
-    'faster-rcnn_r18_fpn_lth-keep20-rw10ep_1x_voc0712': _SWEEP,
-    'faster-rcnn_r50_fpn_lth-dense_1x_voc0712': '71.21 mAP (dense R50 C4)',
-    'faster-rcnn_r50_fpn_lth-keep50-rw600it_1x_voc0712': _R50_NONE,
-    'faster-rcnn_r50_fpn_lth-keep20-rw600it_1x_voc0712': _R50_NONE,
-    'faster-rcnn_r50_fpn_lth-keep10-rw600it_1x_voc0712': _R50_NONE,
-    'faster-rcnn_r50_fpn_lth-iter4-keep20-rw600it_1x_voc0712': _ITER,
-    'faster-rcnn_r50_fpn_lth-keep20-rw600it-randctrl_1x_voc0712': _CTRL,
+    # ---- Pascal VOC 2007: the paper's model is the C4 Faster R-CNN of faster-rcnn.pytorch
+    'faster-rcnn_r18-c4_lth-dense_12e_voc07':
+        '69.74 mAP (Table 3 dense; 68.53 in the transfer table)',
+    'faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07': "68.47 mAP at 78.94% nominal (Table 3 'All')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it-base-top_12e_voc07':
+        "68.45 mAP at 70.66% (Table 3 'Base + Top')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it-base_12e_voc07': "69.32 mAP (Table 3 'Base')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it-top_12e_voc07': "69.02 mAP (Table 3 'Top')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it-rpn_12e_voc07': "70.02 mAP (Table 3 'RPN')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it-boxcls_12e_voc07':
+        "70.30 mAP (Table 3 'Box, Cls head')",
+    'faster-rcnn_r50_fpn_lth-dense_12e_voc07': 'none (ours: FPN; the paper\'s 71.21 is R50 C4)',
 }
 NO_ANCHOR = '—'
+
+
+def figure_anchor(stem):
+    """The paper item of a VOC C4 config that has no number of its own (a figure's curve,
+    or a Table 3 row whose number our notes do not quote), or :data:`NO_ANCHOR`."""
+    if '_r18-c4_' not in stem:
+        return NO_ANCHOR
+    tag = stem.split('_lth-')[1].split('_')[0]
+    if tag.endswith('-layerwise'):
+        return 'Fig. 2e curve (layer-wise vs global)'
+    if tag.startswith('iter'):
+        return 'Fig. 2d curve (claim: one-shot outperforms iterative)'
+    if tag.endswith('-base-top'):
+        return 'Fig. 2a curve (backbone sparsity sweep)'
+    if re.fullmatch(r'keep20-rw\d+(it)?', tag):
+        return 'Fig. 2b curve (claim: late reset matters little until the LR decay)'
+    if re.fullmatch(r'keep(50|10)-rw600it', tag):
+        return 'Fig. 2e curve (global)'
+    if tag.startswith('keep20-rw600it-') and not tag.endswith('randctrl'):
+        return 'Table 3 row (its number is not in our paper notes)'
+    return NO_ANCHOR
 
 
 # ------------------------------------------------------------------------------------
 # the zoo
 # ------------------------------------------------------------------------------------
-_GROUP_TAGS = ('backbone', 'base', 'top', 'rpn', 'boxhead')
+_GROUP_TAGS = ('backbone', 'base', 'top', 'rpn', 'boxhead', 'boxcls', 'layerwise')
 
 
 def _table_order(path):
@@ -150,22 +156,23 @@ def _table_order(path):
     family = path.replace(os.sep, '/').split('/')[-2]
     arch, _, rest = stem.partition('_lth-')
     parts = rest.split('_')[0].split('-')
-    default_rw = 'rw600it' if family == 'pascal_voc' else 'rw1ep'
+    default_rw = {'pascal_voc': 'rw600it', 'topdown_heatmap': 'rw2ep'}.get(family, 'rw1ep')
     keep = next((int(p[4:]) for p in parts if re.fullmatch(r'keep\d+', p)), 100)
     rw = next((p for p in parts if p.startswith('rw')), default_rw)
     if 'dense' in parts:
-        rank = (0, 0)
+        rank = (0, 0, 0)
     elif any(p.startswith('iter') for p in parts):
-        rank = (2, -keep)
+        rank = (2, -keep, [p for p in parts if p.startswith('iter')])
     elif 'randctrl' in parts:
-        rank = (3, -keep)
+        rank = (3, -keep, 0)
     elif any(p in _GROUP_TAGS for p in parts):
-        rank = (4, min(_GROUP_TAGS.index(p) for p in parts if p in _GROUP_TAGS))
+        tags = [_GROUP_TAGS.index(p) for p in parts if p in _GROUP_TAGS]
+        rank = (4, len(tags), tags, -keep)
     elif rw != default_rw:
         num = re.sub(r'[^0-9]', '', rw)
-        rank = (5, int(num) if num else 0)
+        rank = (5, int(num) if num else 0, 0)
     else:
-        rank = (1, -keep)
+        rank = (1, -keep, 0)
     return (arch, rank, stem)
 
 
@@ -327,8 +334,8 @@ def describe_setting(cfg, settings):
         parts.append('rewind to init' if it == 0 else f'rewind iter {it}')
     if settings.groups:
         parts.append('only ' + ' + '.join(settings.groups))
-    if settings.scope != 'paper':
-        parts.append(f'scope {settings.scope}')
+    if settings.prune_scope != 'paper':
+        parts.append(f'scope {settings.prune_scope}')
     if settings.include or settings.exclude:
         parts.append('include/exclude')
     if settings.controls:
@@ -364,7 +371,7 @@ def zoo_row(path, cache):
         config=path, name=stem, family=path.split('/')[-2], backbone=backbone_of(cfg),
         setting=describe_setting(cfg, settings), keep=keep, n_prunable=n_prunable,
         n_total=n_total, target=format_target(keep), network_sparsity=ns,
-        network=format_network(ns), paper=PAPER.get(stem, NO_ANCHOR), ours='')
+        network=format_network(ns), paper=PAPER.get(stem) or figure_anchor(stem), ours='')
 
 
 def zoo_rows(paths=None, cache=None):

@@ -1,7 +1,0 @@
-# Module ablation (paper, VOC R18): prune only the whole ResNet-18 (the paper's
-# 'base+top': 68.45 mAP at 70.66% network sparsity). Keeps 20% of the selected weights
-# (`paper` scope restricted to lottery.groups: no shortcuts, norms, biases or final
-# predictors); everything else stays dense. One-shot, late reset at the paper's iteration
-# 600 of batch 12.
-_base_ = './faster-rcnn_r18_fpn_lth-keep20-rw600it_1x_voc0712.py'
-lottery = dict(groups=['backbone'])

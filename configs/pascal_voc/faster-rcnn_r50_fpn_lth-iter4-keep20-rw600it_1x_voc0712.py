@@ -1,7 +1,0 @@
-# Faster R-CNN R50-FPN on Pascal VOC 07+12: iterative magnitude pruning to keep 20% in 3
-# pruning rounds (4 rounds with the dense one, geometric: keep 100% -> 58.5% -> 34.2% ->
-# 20%), each ticket rewound to the same late-reset point and retrained for the full
-# schedule. The paper finds one-shot pruning as good or better at its budget; this is the
-# comparison (4x the training cost).
-_base_ = './faster-rcnn_r50_fpn_lth-keep20-rw600it_1x_voc0712.py'
-lottery = dict(rounds=4, schedule='geometric')

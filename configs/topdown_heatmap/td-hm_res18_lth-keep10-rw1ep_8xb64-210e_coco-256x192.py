@@ -1,4 +1,0 @@
-# Top-down heatmap ResNet-18 on COCO keypoints: lottery ticket keeping 10% of the prunable
-# weights (one-shot, late reset to 1 epoch).
-_base_ = './td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192.py'
-lottery = dict(keep_ratio=0.1)
