@@ -217,3 +217,25 @@ def test_report_refuses_a_work_dir_without_summary(tmp_path, capsys):
     assert _report_tool().main([str(tmp_path), '--out', str(tmp_path / 'r')]) == 2
     assert 'lottery_summary.json' in capsys.readouterr().err
     assert not (tmp_path / 'r').exists()
+
+
+def test_sparsity_figure_averages_seeds(tmp_path):
+    """Work_dirs differing only by a _seedN suffix are one line: mean and spread."""
+    from lth_mm.analysis.report import build_report
+    from lth_mm.report import write_summary
+
+    def row(r, kind, keep, ap):
+        return dict(round=r, kind=kind, keep_ratio=keep, prunable_sparsity=1 - keep,
+                    network_sparsity=0.98 * (1 - keep), zero_fraction_of_prunable=1 - keep,
+                    metrics={'coco/bbox_mAP': ap}, extras={})
+    dirs = []
+    for seed, (dense, ticket) in enumerate([(0.30, 0.28), (0.32, 0.26)]):
+        wd = str(tmp_path / f'r18_keep20_seed{seed}')
+        write_summary(wd, dict(rounds=[row(0, 'dense', 1.0, dense),
+                                       row(1, 'ticket', 0.2, ticket)]))
+        dirs.append(wd)
+    out = build_report(dirs, str(tmp_path / 'rep'))
+    assert [osp.basename(f) for f in out['figures']] == ['sparsity_vs_metric.png']
+    md = open(out['markdown']).read()
+    assert '| dense | 1 | 0 | 0.31 | 0.01 | 2 |' in md
+    assert '| r18_keep20 | 0.2 | 78.4 | 0.27 | 0.01 | 2 |' in md
