@@ -15,5 +15,7 @@ MODULE2PACKAGE.setdefault('lth_mm', 'lth_mm')
 from . import pruning  # noqa: F401,E402  (pure PyTorch, no registration)
 from . import engine  # noqa: F401,E402  (registers hooks, loops, runner)
 from . import datasets  # noqa: F401,E402  (registers synthetic datasets)
+from . import models  # noqa: F401,E402  (registers Keypoint R-CNN heads)
+from . import evaluation  # noqa: F401,E402  (registers CocoKeypointMetric)
 
 __all__ = ['__version__', 'version_info']

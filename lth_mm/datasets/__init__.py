@@ -21,6 +21,14 @@ except ImportError:  # mmdet (or mmcv) not installed: detection datasets unavail
 else:
     __all__ += ['SyntheticCocoDataset', 'SyntheticVOCDataset']
 
+try:  # Keypoint R-CNN data: COCO keypoints through mmdet, keypoint-aware transforms
+    from .coco_keypoints import CocoKeypointDataset, SyntheticKeypointDataset  # noqa: F401
+    from . import transforms_kpt  # noqa: F401
+except ImportError:  # mmdet not installed
+    pass
+else:
+    __all__ += ['CocoKeypointDataset', 'SyntheticKeypointDataset']
+
 try:
     from .mmpose_datasets import SyntheticPoseDataset  # noqa: F401
 except ImportError:  # mmpose not installed: the keypoint dataset is unavailable

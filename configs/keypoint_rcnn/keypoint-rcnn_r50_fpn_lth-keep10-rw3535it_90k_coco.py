@@ -1,0 +1,4 @@
+# Keypoint R-CNN R50-FPN on COCO person keypoints: lottery ticket keeping 10% of the
+# prunable weights (one-shot, late reset to iteration 3535).
+_base_ = './keypoint-rcnn_r50_fpn_lth-keep20-rw3535it_90k_coco.py'
+lottery = dict(keep_ratio=0.1)
