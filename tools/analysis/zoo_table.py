@@ -15,6 +15,7 @@ but are never pruned, so the network sparsity is below the target).
     python tools/analysis/zoo_table.py                       # the markdown tables
     python tools/analysis/zoo_table.py --check configs/README.md
     python tools/analysis/zoo_table.py --json
+    python tools/analysis/zoo_table.py --metafiles    # rewrite configs/*/metafile.yml
 
 ``--check`` exits 1 when a zoo config is missing from the README, a README row names a
 config that does not exist, or a row's target / network sparsity differs from the
@@ -453,11 +454,83 @@ def check_readme(readme_path, rows):
     return errors
 
 
+# ------------------------------------------------------------------------------------
+# metafiles
+# ------------------------------------------------------------------------------------
+_OPTIMIZER_TECHNIQUE = {'SGD': 'SGD with Momentum', 'AdamW': 'AdamW', 'Adam': 'Adam'}
+
+
+def _model_entry(row, cfg, template):
+    """A metafile ``Models`` entry of a zoo row; ``template`` (an entry of the same family)
+    gives what the config cannot tell (task, dataset, architecture words, batch size)."""
+    meta = dict(template['Metadata'])
+    if 'neck' not in cfg.model:  # C4 / top-down: no FPN
+        meta['Architecture'] = [a for a in meta['Architecture'] if a != 'FPN']
+    loop = cfg.train_cfg
+    if 'max_epochs' in loop:
+        meta['Epochs'] = loop['max_epochs']
+    stem = row['name']
+    m = re.search(r'_(\d+)xb(\d+)-', stem)
+    if m:
+        meta['Batch Size'] = int(m.group(1)) * int(m.group(2))
+    elif cfg.get('auto_scale_lr', {}).get('base_batch_size'):
+        meta['Batch Size'] = cfg.auto_scale_lr.base_batch_size
+    settings = lottery_settings(cfg)
+    meta.update({
+        'Backbone': row['backbone'],
+        'Optimizer': _OPTIMIZER_TECHNIQUE.get(cfg.optim_wrapper.optimizer.type,
+                                              cfg.optim_wrapper.optimizer.type),
+        'Lottery Rounds': settings.rounds,
+        'Keep Ratio': round(float(row['keep']), 4),
+        'Setting': row['setting'],
+        'Prunable Sparsity (%)': round(100 * (1 - float(row['keep'])), 2),
+        'Network Sparsity (%)': round(100 * row['network_sparsity'], 2),
+    })
+    return {'Name': stem, 'In Collection': template['In Collection'],
+            'Config': row['config'], 'Metadata': meta,
+            'Results': [dict(r, Metrics={}) for r in template['Results']]}
+
+
+def write_metafiles(rows, cache, templates=None):
+    """Rewrite the ``Models`` of every family's metafile from the rows (the header comment
+    and ``Collections`` are kept). A new config takes the fields no config holds from
+    ``templates[family]`` or the family's first existing entry.
+
+    Returns:
+        list[str]: the metafiles written.
+    """
+    import yaml
+    written = []
+    for family in FAMILIES:
+        fam = [r for r in rows if r['family'] == family]
+        if not fam:
+            continue
+        path = osp.join(REPO, 'configs', family, 'metafile.yml')
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        data = yaml.safe_load(text)
+        old = {m['Name']: m for m in data.get('Models', [])}
+        default = (templates or {}).get(family) or next(iter(old.values()))
+        models = [_model_entry(r, cache.config(r['config']), old.get(r['name'], default))
+                  for r in fam]
+        header = text[:text.index('Collections:')]
+        body = yaml.safe_dump({'Collections': data['Collections']}, sort_keys=False,
+                              allow_unicode=True, width=100)
+        body += '\n' + yaml.safe_dump({'Models': models}, sort_keys=False,
+                                      allow_unicode=True, width=100)
+        from lth_mm.fileio import atomic_write_text
+        atomic_write_text(header + body, path)
+        written.append(path)
+    return written
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description='Sparsity tables of the lth_mm config zoo.')
     p.add_argument('--check', metavar='README',
                    help='verify the tables of this README instead of printing them')
     p.add_argument('--json', action='store_true', help='print the rows as JSON')
+    p.add_argument('--metafiles', action='store_true',
+                   help='rewrite the Models of configs/*/metafile.yml from the configs')
     p.add_argument('configs', nargs='*', help='only these configs (default: the zoo)')
     args = p.parse_args(argv)
     import logging
@@ -467,7 +540,8 @@ def main(argv=None):
     import lth_mm  # noqa: F401  (registers the synthetic datasets, hooks, runner)
     # mmengine logs scope switches (mmdet <-> mmpose) to stdout: keep stdout the table.
     MMLogger.get_instance('mmengine').setLevel(logging.ERROR)
-    rows = zoo_rows(args.configs or None)
+    cache = ModelCache()
+    rows = zoo_rows(args.configs or None, cache)
     if args.check:
         errors = check_readme(args.check, rows)
         for e in errors:
@@ -477,6 +551,10 @@ def main(argv=None):
                   f'`python tools/analysis/zoo_table.py`', file=sys.stderr)
             return 1
         print(f'{args.check}: {len(rows)} configs, sparsities as computed')
+        return 0
+    if args.metafiles:
+        for path in write_metafiles(rows, cache):
+            print(f'wrote {path}')
         return 0
     if args.json:
         print(json.dumps(rows, indent=2))
