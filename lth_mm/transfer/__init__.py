@@ -93,7 +93,12 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
     else:  # task: only the prunable tensors both models share matter
         mapping = {t: s for t, s in mapping.items() if t in target_weights}
     bad = shape_mismatches(mapping, src_shapes, target_shapes)
-    if bad:
+    if bad and not backbone_only:
+        # task: a tensor is shared only with the same name AND shape (e.g. a head built for
+        # another number of outputs is the target's own, dense)
+        mapping = {t: s for t, s in mapping.items()
+                   if tuple(src_shapes[s]) == target_shapes[t]}
+    elif bad:
         raise TransferError(
             f'transfer source {source!r} does not fit the target ({describe_rule(rule)}): '
             f'{len(bad)} shape mismatch(es), e.g. {bad[:4]}. Use a source of the same '
@@ -110,7 +115,7 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
     if not backbone_only and not mapping:
         raise TransferError(
             f'transfer source {source!r} and the target share no prunable tensor (same name '
-            f'and shape); source names e.g. {list(src_shapes)[:4]}, target prunable names '
+            f'and shape; {len(bad)} same-name tensor(s) differ in shape); source names e.g. {list(src_shapes)[:4]}, target prunable names '
             f'e.g. {wanted[:4]}. mode=\'task\' needs a ticket of a model with common modules.')
 
     values = {t: src.tensors[s] for t, s in mapping.items() if s in src.tensors}
@@ -142,6 +147,7 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
         maskset, count_parameters(model), kind='given_ticket', mode=mode, source=source,
         source_format=src.fmt, name_mapping=describe_rule(rule),
         matched_prunable=sum(n in mapping for n in prunable_names),
+        shape_mismatches_left_dense=len(bad),
         backbone_sparsity=backbone_sparsity(masks),
         transfer=dict(mode=mode, source=source, keep_ratio=keep_ratio, threshold=threshold))
     return Ticket(masks=maskset, meta=meta, values=values)

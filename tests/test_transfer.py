@@ -1,0 +1,219 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Ticket transfer: each mode, each source format, bad input, the tool and a training run.
+
+Fast tests use the toy model (``backbone.conv1/bn1/conv2``, ``head.fc1``, ``head.fc_cls``);
+one test runs the issue's acceptance case on real models: an mmpretrain ResNet-18 checkpoint
+with zeroed convs into the Faster R-CNN R18 detector through ``tools/transfer.py``.
+"""
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from _toy import LTHToyNet, build_runner, lottery_hook, toy_cfg
+from lth_mm.pruning import MaskSet, load_ticket, save_ticket, select_prunable
+from lth_mm.transfer import TransferError, build_transfer_ticket
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BACKBONE = ('backbone.conv1.weight', 'backbone.conv2.weight')
+
+
+def _target():
+    torch.manual_seed(0)
+    model = LTHToyNet()
+    return model, select_prunable(model)
+
+
+def _classifier_state(seed=1, sparsity=0.7):
+    """A toy classifier's backbone with pruned (zero) convs, bare torchvision-style names,
+    plus its fc (which must be dropped) and trained-looking BN statistics."""
+    torch.manual_seed(seed)
+    src = LTHToyNet()
+    state = {k[len('backbone.'):]: v.clone() for k, v in src.state_dict().items()
+             if k.startswith('backbone.')}
+    g = torch.Generator().manual_seed(seed)
+    for k in ('conv1.weight', 'conv2.weight'):
+        state[k] *= (torch.rand(state[k].shape, generator=g) > sparsity).float()
+    state['bn1.running_mean'] = torch.arange(8.)
+    state['fc.weight'], state['fc.bias'] = torch.randn(10, 16), torch.zeros(10)
+    return state
+
+
+def _write(path, obj):
+    torch.save(obj, path)
+    return str(path)
+
+
+# One writer per source format of the issue; each yields the same classifier.
+FORMATS = {
+    'torchvision': lambda s: s,
+    'official_imagenet_ticket': lambda s: {'state_dict': {'module.' + k: v
+                                                          for k, v in s.items()}},
+    'open_lth': lambda s: {'model.' + k: v for k, v in s.items()},
+    'mmpretrain': lambda s: {'meta': {'epoch': 3}, 'state_dict': {
+        ('head.' + k if k.startswith('fc.') else 'backbone.' + k): v for k, v in s.items()}},
+    'mmdet': lambda s: {'meta': {}, 'state_dict': {
+        **{'backbone.' + k: v for k, v in s.items() if not k.startswith('fc.')},
+        'neck.conv.weight': torch.ones(2, 2)}},
+}
+
+
+@pytest.mark.parametrize('fmt', sorted(FORMATS))
+def test_imagenet_mode_every_source_format(tmp_path, fmt):
+    state = _classifier_state()
+    path = _write(tmp_path / 'src.pth', FORMATS[fmt](state))
+    model, names = _target()
+    ticket = build_transfer_ticket(model, names, 'imagenet', path)
+    assert ticket.masks.names() == names
+    for n in BACKBONE:  # backbone mask = the source's non-zeros
+        assert torch.equal(ticket.masks[n], state[n[len('backbone.'):]] != 0)
+        assert torch.equal(ticket.values[n], state[n[len('backbone.'):]])
+    assert bool(ticket.masks['head.fc1.weight'].all())  # the rest dense
+    assert torch.equal(ticket.values['backbone.bn1.running_mean'], torch.arange(8.))
+    assert not any(k.startswith(('head.', 'fc.', 'neck.')) for k in ticket.values)
+    assert ticket.meta['mode'] == 'imagenet'
+    kept = sum(int((state[n[9:]] != 0).sum()) for n in BACKBONE)
+    total = sum(state[n[9:]].numel() for n in BACKBONE)
+    assert ticket.meta['backbone_sparsity'] == pytest.approx(1 - kept / total)
+
+
+def test_imagenet_mode_from_lth_mm_ticket_with_values(tmp_path):
+    state = _classifier_state()
+    values = {'backbone.' + k: v for k, v in state.items() if not k.startswith('fc.')}
+    masks = MaskSet({n: values[n] != 0 for n in BACKBONE})
+    save_ticket(str(tmp_path / 't.pth'), masks, {}, values=values)
+    model, names = _target()
+    ticket = build_transfer_ticket(model, names, 'imagenet', str(tmp_path / 't.pth'))
+    for n in BACKBONE:
+        assert torch.equal(ticket.masks[n], masks[n])
+    # a mask-only ticket has no values to carry: one clear error
+    save_ticket(str(tmp_path / 'm.pth'), masks, {})
+    with pytest.raises(TransferError, match='without values.*final.pth'):
+        build_transfer_ticket(model, names, 'imagenet', str(tmp_path / 'm.pth'))
+
+
+@pytest.mark.parametrize('threshold', ['model', 'backbone'])
+def test_mask_mode_thresholds(tmp_path, threshold):
+    state = _classifier_state(sparsity=0.0)  # dense pretrained weights
+    path = _write(tmp_path / 'dense.pth', state)
+    model, names = _target()
+    ticket = build_transfer_ticket(model, names, 'mask', path, keep_ratio=0.3,
+                                   threshold=threshold)
+    assert bool(ticket.masks['head.fc1.weight'].all())  # zeros applied to the backbone only
+    pre = torch.cat([state[n[9:]].abs().flatten() for n in BACKBONE])
+    kept = torch.cat([ticket.masks[n].flatten() for n in BACKBONE])
+    assert pre[kept].min() >= pre[~kept].max()  # magnitude order of the pretrained values
+    assert torch.equal(ticket.values['backbone.conv2.weight'], state['conv2.weight'])
+    if threshold == 'backbone':
+        assert ticket.meta['backbone_sparsity'] == pytest.approx(0.7, abs=1e-3)
+    else:  # one threshold with the head's (init) weights: another backbone sparsity
+        weights = torch.cat([pre, model.head.fc1.weight.detach().abs().flatten()])
+        k = round(0.3 * weights.numel())
+        thr = weights.topk(k).values[-1]
+        assert ticket.meta['backbone_sparsity'] == pytest.approx(
+            float((pre < thr).float().mean()), abs=2e-3)
+        assert abs(ticket.meta['backbone_sparsity'] - 0.7) > 0.01
+
+
+def test_task_mode_shared_tensors_only(tmp_path):
+    src_model, names = _target()
+    g = torch.Generator().manual_seed(5)
+    masks = MaskSet({n: torch.rand(dict(src_model.named_parameters())[n].shape,
+                                   generator=g) > 0.5 for n in names})
+    save_ticket(str(tmp_path / 'det.pth'), masks, {})
+    # the target "task" shares the backbone, its head has another shape (dense)
+    torch.manual_seed(1)
+    target = LTHToyNet()
+    target.head.fc1 = torch.nn.Linear(16 * 16, 7)
+    tnames = select_prunable(target)
+    ticket = build_transfer_ticket(target, tnames, 'task', str(tmp_path / 'det.pth'))
+    assert ticket.values is None
+    for n in BACKBONE:
+        assert torch.equal(ticket.masks[n], masks[n])
+    assert bool(ticket.masks['head.fc1.weight'].all())
+    assert ticket.meta['matched_prunable'] == 2
+
+
+# ----------------------------------------------------------------------- bad input
+def test_bad_input_is_one_clear_error(tmp_path):
+    model, names = _target()
+    state = _classifier_state()
+    path = _write(tmp_path / 'src.pth', state)
+    with pytest.raises(TransferError, match=r'keep_ratio must be in \(0, 1\]'):
+        build_transfer_ticket(model, names, 'mask', path, keep_ratio=1.5)
+    with pytest.raises(TransferError, match='give keep_ratio'):
+        build_transfer_ticket(model, names, 'mask', path)
+    with pytest.raises(TransferError, match="mode='mask' only"):
+        build_transfer_ticket(model, names, 'imagenet', path, keep_ratio=0.5)
+    with pytest.raises(TransferError, match='mode must be one of'):
+        build_transfer_ticket(model, names, 'weights', path)
+    with pytest.raises(TransferError, match='does not exist'):
+        build_transfer_ticket(model, names, 'imagenet', str(tmp_path / 'nope.pth'))
+    # no zeros in imagenet mode: points to mode='mask'
+    dense = _write(tmp_path / 'dense.pth', _classifier_state(sparsity=0.0))
+    with pytest.raises(TransferError, match="use mode='mask'"):
+        build_transfer_ticket(model, names, 'imagenet', dense)
+    # a deeper/wider network (like an R50 ticket into an R18 detector): shapes listed
+    wide = dict(state, **{'conv2.weight': torch.ones(32, 8, 3, 3)})
+    with pytest.raises(TransferError, match=r'shape mismatch.*conv2\.weight.*\(32, 8, 3, 3\)'):
+        build_transfer_ticket(model, names, 'imagenet', _write(tmp_path / 'w.pth', wide))
+    # names that do not match: the missing and the unused names are listed
+    other = {k.replace('conv', 'c'): v for k, v in state.items()}
+    with pytest.raises(TransferError, match=r'covers 0 of the 2.*missing.*unused'):
+        build_transfer_ticket(model, names, 'imagenet', _write(tmp_path / 'o.pth', other))
+    # task mode with nothing shared
+    save_ticket(str(tmp_path / 'pose.pth'),
+                MaskSet({'head.final_conv.weight': torch.ones(2, 2, dtype=torch.bool)}), {})
+    with pytest.raises(TransferError, match='share no prunable tensor'):
+        build_transfer_ticket(model, names, 'task', str(tmp_path / 'pose.pth'))
+    with pytest.raises(TransferError, match='holds no tensors'):
+        build_transfer_ticket(model, names, 'task', _write(tmp_path / 'e.pth', {'a': 1}))
+
+
+# ----------------------------------------------------------------------- training
+def test_transfer_config_trains_the_transferred_ticket(tmp_path):
+    state = _classifier_state()
+    path = _write(tmp_path / 'cls.pth', FORMATS['mmpretrain'](state))
+    runner = build_runner(toy_cfg(tmp_path / 'w', lottery=dict(
+        rounds=1, keep_ratio=1.0, rewind_iter=None,
+        transfer=dict(mode='imagenet', source=path)), train_cfg=dict(
+            by_epoch=True, max_epochs=1, val_interval=1)))
+    runner.train()
+    hook = lottery_hook(runner)
+    for n in BACKBONE:
+        assert torch.equal(hook.masks[n].bool(), state[n[9:]] != 0)
+    final = torch.load(osp.join(tmp_path, 'w', 'round_0', 'final.pth'), weights_only=False)
+    for n in BACKBONE:  # mask held through fine-tuning
+        assert torch.all(final['state_dict'][n][state[n[9:]] == 0] == 0)
+
+
+# ------------------------------------------------------------- acceptance, real models
+def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
+    pytest.importorskip('mmpretrain')
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import transfer as tool
+    from mmengine.config import Config
+    from lth_mm.apis import build_model_from_cfg
+    cls = build_model_from_cfg(Config.fromfile(
+        osp.join(ROOT, 'configs/imagenet/resnet18_lth-keep20-rw1ep_8xb32_in1k.py')))
+    state = cls.state_dict()
+    g = torch.Generator().manual_seed(0)
+    convs = [k for k in state if k.startswith('backbone.') and k.endswith('.weight')
+             and state[k].dim() == 4 and 'downsample' not in k]
+    for k in convs:
+        state[k] *= (torch.rand(state[k].shape, generator=g) > 0.8).float()
+    src = _write(tmp_path / 'r18.pth', {'meta': {}, 'state_dict': state})
+    out = str(tmp_path / 'ticket.pth')
+    cfg = osp.join(ROOT, 'configs/quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py')
+    assert tool.main([src, cfg, '--mode', 'imagenet', '--out', out]) == 0
+    ticket = load_ticket(out)
+    backbone = [n for n in ticket.masks.names() if n.startswith('backbone.')]
+    assert sorted(backbone) == sorted(convs)
+    for n in backbone:
+        assert torch.equal(ticket.masks[n], state[n] != 0)
+    rest = [n for n in ticket.masks.names() if not n.startswith('backbone.')]
+    assert rest and all(bool(ticket.masks[n].all()) for n in rest)  # neck and heads dense
+    assert torch.equal(ticket.values['backbone.layer1.0.bn1.running_var'],
+                       state['backbone.layer1.0.bn1.running_var'])
+    with pytest.raises(SystemExit, match='exists'):
+        tool.main([src, cfg, '--mode', 'imagenet', '--out', out])
