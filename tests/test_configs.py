@@ -26,7 +26,6 @@ _spec.loader.exec_module(zoo_table)
 ZOO = zoo_table.zoo_configs()
 TINY = dict(num_train=2, num_val=2, img_size=64, seed=0)
 README = osp.join(REPO, 'configs', 'README.md')
-FAMILIES = ('faster_rcnn', 'mask_rcnn', 'topdown_heatmap', 'pascal_voc')
 
 
 def _family(path):
@@ -84,37 +83,115 @@ def metafile_models():
 # ------------------------------------------------------------------------------------
 # the zoo as a whole
 # ------------------------------------------------------------------------------------
+C4 = 'faster-rcnn_r18-c4_lth-'
+
+
+def _tags(prefix):
+    """Setting tags of the zoo configs whose name starts with ``prefix``."""
+    return {_id(p).split('_lth-')[1].split('_')[0] for p in ZOO
+            if _id(p).startswith(prefix)}
+
+
 def test_zoo_covers_the_paper_experiments():
     names = [_id(p) for p in ZOO]
     assert len(names) == len(set(names)), 'config names must be unique (mim picks by name)'
-    for fam in FAMILIES:
+    for fam, rw in (('faster_rcnn', 'rw1ep'), ('mask_rcnn', 'rw1ep'),
+                    ('topdown_heatmap', 'rw2ep')):
         fam_names = [_id(p) for p in ZOO if _family(p) == fam]
         for depth in ('18', '50'):
             tags = {n.split('_lth-')[1].split('_')[0] for n in fam_names
                     if f'_r{depth}_' in n or f'_res{depth}_' in n}
-            rw = 'rw600it' if fam == 'pascal_voc' else 'rw1ep'
             assert {'dense', f'keep50-{rw}', f'keep20-{rw}', f'keep10-{rw}',
                     f'iter4-keep20-{rw}', f'keep20-{rw}-randctrl'} <= tags, (fam, depth, tags)
-    voc18 = {n.split('_lth-')[1].split('_')[0] for n in names
-             if n.endswith('voc0712') and '_r18_' in n}
-    assert {f'keep20-rw600it-{g}' for g in ('backbone', 'base', 'top', 'rpn', 'boxhead')} \
-        <= voc18
-    assert {'keep20-rw0', 'keep20-rw1ep', 'keep20-rw3ep'} <= voc18
+    c4 = _tags(C4)
+    # Table 3: every subset of the four modules (dense, 14 subsets, All).
+    mods = ('base', 'top', 'rpn', 'boxcls')
+    subsets = {'-'.join(m for i, m in enumerate(mods) if mask >> i & 1)
+               for mask in range(1, 15)}
+    assert {'dense', 'keep20-rw600it'} | {f'keep20-rw600it-{s}' for s in subsets} <= c4
+    # Fig. 2a, 2b, 2d, 2e.
+    assert {f'keep{k}-rw600it-base-top' for k in ('50', '30', '20', '10', '05')} <= c4
+    assert {'keep20-rw0', 'keep20-rw200it', 'keep20-rw400it', 'keep20-rw835it',
+            'keep20-rw8350it'} <= c4
+    assert {f'iter{r}-keep20-rw600it' for r in (3, 4, 5, 6)} <= c4
+    for k in ('50', '20', '10'):
+        assert {f'keep{k}-rw600it', f'keep{k}-rw600it-layerwise'} <= c4
+    # No config trains on VOC07+12 (the paper's data are VOC2007).
+    assert not [n for n in names if 'voc0712' in n]
 
 
-def test_rewind_points_are_the_papers(cache):
-    """Late reset in data seen: COCO 7330 x 16 images = 1 epoch of the 117,266 annotated
-    train2017 images; VOC 600 x 12 images of VOC07+12 trainval (16,551), which mmdet's
-    config repeats 3 times per dataloader epoch."""
+def test_table3_groups_on_the_c4_configs(cache):
+    """The Table 3 configs select the groups their names say, with the VOC code's rule."""
+    want = {'base': 'backbone_base', 'top': 'backbone_top', 'rpn': 'rpn',
+            'boxcls': 'predictors'}
+    seen = 0
+    for path in ZOO:
+        tag = _id(path).split('_lth-')[1].split('_')[0]
+        if not (_id(path).startswith(C4) and tag.startswith('keep20-rw600it-')):
+            continue
+        parts = tag.split('-')[2:]
+        if parts in (['randctrl'], ['layerwise']):
+            continue
+        s = zoo_table.lottery_settings(cache.config(path))
+        assert s.prune_scope == 'paper_voc'
+        assert list(s.groups) == [want[p] for p in parts], path
+        seen += 1
+    assert seen == 14
+
+
+def _warmup_end(cfg):
+    """Last iteration of an iteration-based LinearLR warm-up (0 without one)."""
+    return max([s['end'] for s in cfg.param_scheduler
+                if s['type'] == 'LinearLR' and not s.get('by_epoch', True)] or [0])
+
+
+# Training images and total batch of the zoo's real datasets (mmdet 8x2, mmpose 8x64,
+# the paper's VOC batch 12 over VOC2007 trainval repeated twice).
+_DATA = {'faster_rcnn': (117266, 16), 'mask_rcnn': (117266, 16),
+         'topdown_heatmap': (149813, 512), 'pascal_voc': (2 * 5011, 12)}
+
+
+def test_rewind_points_are_the_papers_and_after_warm_up(cache):
+    """COCO: 7330 x 16 images = 1 epoch of the 117,266 annotated train2017 images. VOC:
+    iteration 600 = the end of the paper's 600-iteration warm-up. Pose: past mmpose's
+    500-iteration warm-up. Only the Fig. 2b points labelled as inside the warm-up
+    (rw200it, rw400it) are; the LotteryHook warns about those."""
     coco = cache.config('configs/mask_rcnn/mask-rcnn_r18_fpn_lth-keep20-rw1ep_1x_coco.py')
     assert coco.lottery.rewind_epochs * 117266 == pytest.approx(7330 * 16, rel=1e-3)
-    voc = cache.config('configs/pascal_voc/faster-rcnn_r18_fpn_lth-keep20-rw600it_1x_voc0712.py')
-    assert voc.train_dataloader.dataset.type == 'RepeatDataset'
-    times = voc.train_dataloader.dataset.times
-    assert voc.lottery.rewind_epochs * times * 16551 == pytest.approx(600 * 12, rel=1e-3)
+    inside = []
     for path in ZOO:
-        if _family(path) == 'pascal_voc' and '-rw600it' in path:
-            assert cache.config(path).lottery.rewind_epochs == voc.lottery.rewind_epochs
+        fam = _family(path)
+        if fam not in _DATA or '-dense' in path:
+            continue
+        cfg = cache.config(path)
+        s = zoo_table.lottery_settings(cfg)
+        images, batch = _DATA[fam]
+        if s.rewind_epochs is not None:
+            it = s.rewind_epochs * -(-images // batch)
+        else:
+            it = s.rewind_iter or 0
+        if 0 < it < _warmup_end(cfg):
+            inside.append(_id(path))
+        if fam == 'pascal_voc' and '-rw600it' in path:
+            assert s.rewind_iter == 600 == _warmup_end(cfg), path
+    assert sorted(inside) == [C4 + 'keep20-rw200it_12e_voc07', C4 + 'keep20-rw400it_12e_voc07']
+
+
+def test_voc_configs_are_the_papers_voc2007_setting(cache):
+    """VOC2007 trainval (x2 = the flipped copies) for training, VOC2007 test, batch 12,
+    12 epochs with the LR decay after epoch 10 (iteration 8,360; the paper: 8,350)."""
+    for path in ZOO:
+        if _family(path) != 'pascal_voc':
+            continue
+        cfg = cache.config(path)
+        train = cfg.train_dataloader.dataset
+        assert train.type == 'RepeatDataset' and train.times == 2
+        assert train.dataset.ann_file == 'VOC2007/ImageSets/Main/trainval.txt'
+        assert cfg.val_dataloader.dataset.ann_file == 'VOC2007/ImageSets/Main/test.txt'
+        assert cfg.auto_scale_lr.base_batch_size == 12
+        assert cfg.train_cfg.max_epochs == 12
+        decay = [s for s in cfg.param_scheduler if s['type'] == 'MultiStepLR']
+        assert [d['milestones'] for d in decay] == [[10]]
 
 
 def test_quickstarts_sharing_a_data_root_generate_the_same_data(cache):
@@ -185,8 +262,10 @@ def test_config_loads_and_model_builds(path, cache):
         assert bb.depth == 18
         if 'neck' in cfg.model:
             assert list(cfg.model.neck.in_channels) == [64, 128, 256, 512]
-        else:
+        elif _is_pose(cfg):
             assert cfg.model.head.in_channels == 512
+        else:  # C4: res5 is the RoI head
+            assert cfg.model.roi_head.bbox_head.in_channels == 512
         if _family(path) != 'quickstart':
             assert bb.init_cfg.checkpoint == 'torchvision://resnet18'
     model = cache.model(cfg)
@@ -212,12 +291,12 @@ def test_paper_sparsities_of_the_r18_tickets(cache):
     the top-down keypoint model is not Keypoint R-CNN (paper: 79.4%) and lands near it."""
     rows = {r['name']: r for r in zoo_table.zoo_rows(
         ['configs/mask_rcnn/mask-rcnn_r18_fpn_lth-keep20-rw1ep_1x_coco.py',
-         'configs/topdown_heatmap/td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192.py'],
+         'configs/topdown_heatmap/td-hm_res18_lth-keep20-rw2ep_8xb64-210e_coco-256x192.py'],
         cache)}
     seg = rows['mask-rcnn_r18_fpn_lth-keep20-rw1ep_1x_coco']
     assert seg['n_total'] == pytest.approx(31.33e6, rel=0.003)
     assert seg['network_sparsity'] == pytest.approx(0.784, abs=0.001)
-    kp = rows['td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192']
+    kp = rows['td-hm_res18_lth-keep20-rw2ep_8xb64-210e_coco-256x192']
     assert 0.78 < kp['network_sparsity'] < 0.80
 
 
@@ -289,8 +368,8 @@ RUN_CONFIGS = {
     'seg': ('configs/mask_rcnn/mask-rcnn_r18_fpn_lth-keep20-rw1ep_1x_coco.py',
             'coco/segm_mAP'),
     'keypoints': ('configs/topdown_heatmap/'
-                  'td-hm_res18_lth-keep20-rw1ep_8xb64-210e_coco-256x192.py', 'coco/AP'),
-    'voc': ('configs/pascal_voc/faster-rcnn_r18_fpn_lth-keep20-rw600it_1x_voc0712.py',
+                  'td-hm_res18_lth-keep20-rw2ep_8xb64-210e_coco-256x192.py', 'coco/AP'),
+    'voc': ('configs/pascal_voc/faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07.py',
             'pascal_voc/mAP'),
 }
 TINY_CODEC = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
