@@ -42,26 +42,27 @@ def test_val_loss_and_early_bird_tracking(tmp_path):
 
 
 def test_early_bird_stops_round_0(tmp_path):
-    # eps = 1: the rule holds as soon as the FIFO holds two masks (epoch 2 of 3)
-    runner, wd = _run(tmp_path, [dict(type='EarlyBirdHook', window=2, eps=1.0, stop=True)])
-    eb = json.load(open(paths.early_bird_json(wd)))
-    assert eb['final']['early_bird_step'] == 2 and eb['final']['stopped_early']
-    assert eb['final']['early_bird_cost_fraction'] == pytest.approx(2 / 3)
-    rows = load_summary(wd)['rounds']
-    assert rows[0]['iters'] == 2 * 4  # 2 epochs of 4 iterations, then round 1 as usual
-    assert rows[1]['iters'] == 3 * 4 and rows[1]['kind'] == 'ticket'
-
-
-def test_early_bird_by_iteration_in_an_epoch_loop(tmp_path):
+    # Masks every 3 iterations (in an epoch loop); eps = 1: the rule holds as soon as the
+    # FIFO holds two masks (iteration 6); the epoch loop stops at the end of that epoch.
     runner, wd = _run(tmp_path, [dict(type='EarlyBirdHook', interval=3, by_epoch=False,
                                        window=2, eps=1.0, stop=True)])
     eb = json.load(open(paths.early_bird_json(wd)))
-    # records every 3 iterations; the rule holds at the second (iteration 6), the epoch
-    # loop stops at the end of that epoch (iteration 8 of 12)
-    assert [r['step'] for r in eb['records']][:2] == [3, 6]
+    assert [r['step'] for r in eb['records']] == [3, 6]
     assert eb['final']['unit'] == 'iteration' and eb['final']['early_bird_step'] == 6
     assert eb['final']['early_bird_cost_fraction'] == pytest.approx(6 / 12)
     assert eb['final']['trained'] == 8 and eb['final']['stopped_early']
+    rows = load_summary(wd)['rounds']
+    assert rows[0]['iters'] == 2 * 4  # 2 epochs of 4 iterations, then round 1 as usual
+    assert rows[1]['iters'] == 3 * 4 and rows[1]['kind'] == 'ticket'
+    assert rows[0]['extras']['early_bird_stopped'] is True
+
+
+def test_early_bird_rule_waits_for_begin(tmp_path):
+    runner, wd = _run(tmp_path, [dict(type='EarlyBirdHook', interval=3, by_epoch=False,
+                                       window=2, eps=1.0, begin=7)])
+    eb = json.load(open(paths.early_bird_json(wd)))
+    assert [r['converged'] for r in eb['records']] == [False, False, True, True]
+    assert eb['final']['early_bird_step'] == 9 and not eb['final']['stopped_early']
 
 
 @DATASETS.register_module(force=True)

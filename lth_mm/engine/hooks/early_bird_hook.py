@@ -44,6 +44,9 @@ class EarlyBirdHook(Hook):
         by_epoch: count ``interval`` in epochs (True) or iterations (False); None: as the
             training loop does. Iterations in an epoch-based loop give finer tracking of
             short schedules (a stop then takes effect at the end of the epoch).
+        begin: apply the rule only from this step (epoch or iteration) on: during an LR
+            warm-up the weights, hence the masks, barely move, and a fine ``interval``
+            would see them "converged" at once. Masks are recorded from the start.
     """
     # NORMAL: after_lottery_round must add its summary fields before the LotteryHook
     # writes the row; round 0 is dense, so there are no masks to wait for.
@@ -51,7 +54,8 @@ class EarlyBirdHook(Hook):
 
     def __init__(self, interval: int = 1, eps: float = 0.1, window: int = 5,
                  stop: bool = False, iou_threshold: float = 0.95,
-                 keep_ratio: Optional[float] = None, by_epoch: Optional[bool] = None):
+                 keep_ratio: Optional[float] = None, by_epoch: Optional[bool] = None,
+                 begin: int = 0):
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(f'EarlyBirdHook interval must be an integer >= 1, '
                              f'got {interval!r}.')
@@ -61,6 +65,7 @@ class EarlyBirdHook(Hook):
         self.interval, self.eps, self.window = interval, eps, window
         self.stop, self.iou_threshold, self.keep_ratio = stop, iou_threshold, keep_ratio
         self.by_epoch_arg = by_epoch
+        self.begin = int(begin)
         self.active = False
 
     # ------------------------------------------------------------------ round 0 only
@@ -112,6 +117,7 @@ class EarlyBirdHook(Hook):
         self.n = bits.size
         packed = np.packbits(bits)
         decision = self.tracker.update(bits)
+        decision['converged'] = decision['converged'] and step >= self.begin
         rec = dict(step=step, iter=runner.iter + 1, distances=decision['distances'],
                    max_distance=decision['max_distance'], converged=decision['converged'],
                    iou_prev=packed_iou(packed, self.history[-1][1], self.n)
@@ -173,6 +179,7 @@ class EarlyBirdHook(Hook):
             return
         atomic_write_json(dict(settings=dict(keep_ratio=self.keep, criterion=self.criterion,
                                              eps=self.eps, window=self.window, stop=self.stop,
+                                             begin=self.begin,
                                              interval=self.interval, unit=self._unit(),
                                              num_weights=getattr(self, 'n', None)),
                                records=self.records, final=final),
