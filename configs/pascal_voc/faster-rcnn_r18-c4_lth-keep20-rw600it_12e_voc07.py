@@ -3,7 +3,8 @@
 # ticket keeping 20% of every conv/fc weight but the 1x1 shortcuts (final predictors
 # included, as the official VOC code's "All" row: Table 3, 68.47 mAP at a nominal 78.94%),
 # late reset at iteration 600 (the end of warm-up). The paper averages 5 seeds:
-#   python tools/seeds.py configs/pascal_voc/faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07.py --seeds 0 1 2 3 4
+#   python tools/seeds.py launch \
+#       configs/pascal_voc/faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07.py --seeds 0 1 2 3 4
 _base_ = [
     '../_base_/models/faster-rcnn_r18-c4.py',
     '../_base_/datasets/voc07.py',
