@@ -110,7 +110,8 @@ PAPER = {
     # ---- Pascal VOC 2007: the paper's model is the C4 Faster R-CNN of faster-rcnn.pytorch
     'faster-rcnn_r18-c4_lth-dense_12e_voc07':
         '69.74 mAP (Table 3 dense; 68.53 in the transfer table)',
-    'faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07': "68.47 mAP at 78.94% nominal (Table 3 'All')",
+    'faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07':
+        "68.47 mAP at 78.94% nominal (Table 3 'All')",
     'faster-rcnn_r18-c4_lth-keep20-rw600it-base-top_12e_voc07':
         "68.45 mAP at 70.66% (Table 3 'Base + Top')",
     'faster-rcnn_r18-c4_lth-keep20-rw600it-base_12e_voc07': "69.32 mAP (Table 3 'Base')",
