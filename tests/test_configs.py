@@ -16,6 +16,7 @@ import yaml
 import lth_mm  # noqa: F401  (registers the synthetic datasets, runner, hooks)
 from lth_mm.apis import strip_init_cfg
 from lth_mm.datasets import ensure_synthetic_dataset
+from lth_mm.engine.rewind import warmup_end, warmup_warning
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location(
@@ -139,12 +140,6 @@ def test_table3_groups_on_the_c4_configs(cache):
     assert seen == 14
 
 
-def _warmup_end(cfg):
-    """Last iteration of an iteration-based LinearLR warm-up (0 without one)."""
-    return max([s['end'] for s in cfg.param_scheduler
-                if s['type'] == 'LinearLR' and not s.get('by_epoch', True)] or [0])
-
-
 # Training images and total batch of the zoo's real datasets (mmdet 8x2, mmpose 8x64,
 # the paper's VOC batch 12 over VOC2007 trainval repeated twice).
 _DATA = {'faster_rcnn': (117266, 16), 'mask_rcnn': (117266, 16),
@@ -170,10 +165,12 @@ def test_rewind_points_are_the_papers_and_after_warm_up(cache):
             it = s.rewind_epochs * -(-images // batch)
         else:
             it = s.rewind_iter or 0
-        if 0 < it < _warmup_end(cfg):
+        ipe = -(-images // batch)
+        # The LotteryHook's own check (0 = the initialisation, before any warm-up).
+        if it > 0 and warmup_warning(int(it), cfg.param_scheduler, ipe) is not None:
             inside.append(_id(path))
         if fam == 'pascal_voc' and '-rw600it' in path:
-            assert s.rewind_iter == 600 == _warmup_end(cfg), path
+            assert s.rewind_iter == 600 == warmup_end(cfg.param_scheduler, ipe), path
     assert sorted(inside) == [C4 + 'keep20-rw200it_12e_voc07', C4 + 'keep20-rw400it_12e_voc07']
 
 
