@@ -29,6 +29,8 @@ except ImportError:  # mmdet not installed
 else:
     __all__ += ['CocoKeypointDataset', 'SyntheticKeypointDataset']
 
+from .synthetic_cls import ensure_synthetic_cls_dataset  # noqa: F401,E402
+
 try:
     from .mmpose_datasets import SyntheticPoseDataset  # noqa: F401
 except ImportError:  # mmpose not installed: the keypoint dataset is unavailable

@@ -87,7 +87,7 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
         raise TransferError(f'mode={mode!r} transfers into the backbone, but the target has '
                             'no prunable `backbone.*` weight; check lottery.prune_scope.')
     src_shapes = _shapes(src)
-    mapping, rule = map_names(src_shapes, target_shapes, wanted)
+    mapping, rule = map_names(src_shapes, target_shapes, wanted, c4=backbone_only)
     if backbone_only:
         mapping = {t: s for t, s in mapping.items() if t.startswith(BACKBONE_PREFIX)}
     else:  # task: only the prunable tensors both models share matter

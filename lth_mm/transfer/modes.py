@@ -12,7 +12,9 @@ import torch
 from ..pruning import global_magnitude
 from .names import TransferError
 
-BACKBONE_PREFIX = 'backbone.'
+# The backbone of a detector, for the modes that transfer into it: ``backbone.*`` and the
+# res5 of C4 models (``roi_head.shared_head.*``, the paper's VOC "top").
+BACKBONE_PREFIX = ('backbone.', 'roi_head.shared_head.')
 THRESHOLDS = ('model', 'backbone')
 
 

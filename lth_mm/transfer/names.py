@@ -17,6 +17,10 @@ import torch
 WRAPPER_PREFIXES: Sequence[str] = ('module.', 'model.')
 # (prefix removed from the source name, prefix added to form the target name).
 PREFIX_RULES: Sequence[Tuple[str, str]] = (('', ''), ('', 'backbone.'), ('backbone.', ''))
+# In mmdet's C4 detectors (the paper's VOC model) res5 is not in the backbone but runs on RoI
+# features as ``roi_head.shared_head.layer4``: a rule that lands on ``backbone.`` also tries
+# this prefix for the names the backbone lacks.
+C4_PREFIX = 'roi_head.shared_head.'
 
 
 class TransferError(ValueError):
@@ -52,13 +56,16 @@ def _rename(name: str, rule: Tuple[str, str]):
 
 
 def map_names(source: Mapping[str, Sequence[int]], target: Mapping[str, Sequence[int]],
-              wanted: Sequence[str]) -> Tuple[Dict[str, str], Tuple[str, str]]:
+              wanted: Sequence[str], c4: bool = False
+              ) -> Tuple[Dict[str, str], Tuple[str, str]]:
     """Map source names onto target names by the prefix rule that matches most of ``wanted``.
 
     Args:
         source: source name -> shape (wrapper prefixes already stripped).
         target: target name -> shape (all parameters and buffers of the target).
         wanted: the target names the transfer needs (used to pick the rule).
+        c4: also map the source's res5 (``layer4``) onto a C4 detector's
+            ``roi_head.shared_head.layer4`` where the target's backbone has none.
 
     Returns:
         tuple: ``{target name: source name}`` for every source name that lands on a
@@ -72,6 +79,13 @@ def map_names(source: Mapping[str, Sequence[int]], target: Mapping[str, Sequence
             t = _rename(s, rule)
             if t is not None and t in target:
                 mapping[t] = s
+        if c4 and (rule[1] == 'backbone.' or rule == ('', '')) and any(
+                n.startswith('backbone.') for n in mapping):
+            for s in source:
+                t = _rename(s, (rule[0] + ('backbone.' if rule[1] != 'backbone.' else ''),
+                                C4_PREFIX))
+                if t is not None and t in target and t not in mapping:
+                    mapping[t] = s
         hits = len(wanted.intersection(mapping))
         if hits > best_hits:
             best, best_rule, best_hits = mapping, rule, hits
