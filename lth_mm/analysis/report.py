@@ -333,6 +333,9 @@ def _keypoint_section(doc: _Doc, runs: List[dict]) -> None:
                               ['Miss', 'Swap', 'Inversion', 'Jitter', 'Bkg FP'], series,
                               'AP gained by fixing the error (points)', xlabel='error type')
     doc.h('Keypoint errors')
+    if not dense['meta'].get('flip_indices'):
+        doc.p('Note: the dataset metadata give no left/right keypoint pairs (flip_indices), '
+              'so no error is counted as an inversion.')
     doc.img(path, 'AP (OKS) gained by correcting each error type in turn, dense vs tickets')
     doc.table(['run', 'AP (%)', 'dAP miss', 'dAP swap', 'dAP inversion', 'dAP jitter',
                'dAP bkg FP', 'good kp', 'miss kp', 'swap kp', 'inversion kp', 'jitter kp',

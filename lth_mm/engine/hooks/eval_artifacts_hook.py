@@ -81,8 +81,10 @@ class EvalArtifactsHook(Hook):
             gt_file = self._gt_file(runner, m, i, out)
             meta.setdefault('gt_file', gt_file)  # the first metric's
             dataset_meta = m.dataset_meta or {}
-            if 'sigmas' in dataset_meta:  # mmpose
-                meta['sigmas'] = [float(s) for s in dataset_meta['sigmas']]
+            # mmpose: the dataset's sigmas; lth_mm's CocoKeypointMetric may override them.
+            sigmas = getattr(m, 'sigmas', None) or dataset_meta.get('sigmas')
+            if sigmas is not None and 'keypoints' in self._iou_types(m):
+                meta['sigmas'] = [float(s) for s in sigmas]
                 meta['flip_indices'] = [int(j) for j in dataset_meta.get('flip_indices', [])]
             for iou_type in self._iou_types(m):
                 res = result_file(out, iou_type)
@@ -109,8 +111,9 @@ class EvalArtifactsHook(Hook):
 
     @staticmethod
     def _iou_types(metric) -> List[str]:
-        if hasattr(metric, 'metrics'):  # mmdet: ['bbox', 'segm', 'proposal', ...]
-            return [t for t in metric.metrics if t in ('bbox', 'segm')]
+        if hasattr(metric, 'metrics'):  # mmdet: ['bbox', 'segm', 'proposal', ...]; lth_mm's
+            # CocoKeypointMetric (Keypoint R-CNN) adds 'keypoints'
+            return [t for t in metric.metrics if t in ('bbox', 'segm', 'keypoints')]
         return ['keypoints']
 
     @staticmethod
