@@ -9,31 +9,13 @@
 #
 #   mim train lth_mm configs/quickstart/mask-rcnn_r18_fpn_lth-keep20_synthetic.py
 _base_ = [
-    '../_base_/models/mask-rcnn_r18_fpn.py',
+    '../_base_/models/mask-rcnn_r18_fpn_synthetic.py',
     '../_base_/datasets/synthetic_instance.py',
     '../_base_/schedules/synthetic_adamw_3e.py',
     '../_base_/lottery_det.py',
 ]
-num_classes = 4
-neck_channels = 128  # CPU-sized: a 128-channel FPN and heads instead of 256 (1.7x faster)
-model = dict(
-    data_preprocessor=dict(pad_size_divisor=32),
-    # From scratch (no ImageNet weights offline): train every stage, batch statistics.
-    backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(out_channels=neck_channels),
-    rpn_head=dict(in_channels=neck_channels, feat_channels=neck_channels),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=neck_channels),
-        bbox_head=dict(in_channels=neck_channels, num_classes=num_classes,
-                       fc_out_channels=256),
-        mask_roi_extractor=dict(out_channels=neck_channels),
-        mask_head=dict(in_channels=neck_channels, conv_out_channels=neck_channels,
-                       num_classes=num_classes)),
-    # CPU-sized sampling: 64 RoIs per image instead of 512, fewer proposals.
-    train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=30)))
+# CPU-sized model (_base_/models/mask-rcnn_r18_fpn_synthetic.py), at most 30 detections.
+model = dict(test_cfg=dict(rcnn=dict(max_per_img=30)))
 
 # 128 px images (200 train, 30 val), generated on first use.
 data_root = 'data/lth_synthetic_128/'

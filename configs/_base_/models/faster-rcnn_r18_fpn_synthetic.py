@@ -1,20 +1,10 @@
 # Faster R-CNN R18-FPN sized for CPU runs on the embedded synthetic shapes (4 classes),
-# trained from scratch: the model of the detection quickstarts (sized like the demo's
-# Mask R-CNN in configs/quickstart/mask-rcnn_r18_fpn_lth-keep20_synthetic.py).
-_base_ = './faster-rcnn_r18_fpn.py'
-neck_channels = 128  # a 128-channel FPN and heads instead of 256
+# trained from scratch: the CPU Mask R-CNN of mask-rcnn_r18_fpn_synthetic.py without its
+# mask branch (the sizing lives there once), with Faster R-CNN's RoI assignment (mmdet's
+# faster-rcnn_r50_fpn.py: no low-quality matches) and no mask padding.
+_base_ = './mask-rcnn_r18_fpn_synthetic.py'
 model = dict(
-    data_preprocessor=dict(pad_size_divisor=32),
-    # From scratch (no ImageNet weights offline): train every stage, batch statistics.
-    backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(out_channels=neck_channels),
-    rpn_head=dict(in_channels=neck_channels, feat_channels=neck_channels),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=neck_channels),
-        # 256-d box fcs instead of 1024 for 4 classes.
-        bbox_head=dict(in_channels=neck_channels, num_classes=4, fc_out_channels=256)),
-    # CPU-sized sampling: 64 RoIs per image instead of 512, fewer proposals.
-    train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+    type='FasterRCNN',
+    data_preprocessor=dict(pad_mask=False),
+    roi_head=dict(mask_roi_extractor=None, mask_head=None),
+    train_cfg=dict(rcnn=dict(assigner=dict(match_low_quality=False))))
