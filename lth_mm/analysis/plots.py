@@ -5,6 +5,7 @@ Each function takes plain data (what :mod:`lth_mm.analysis.report` computed), wr
 and returns its path. Titles, axis labels with units, legends, and the paper's value as a
 dashed grey reference where the paper gives one.
 """
+import functools
 import math
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -19,6 +20,16 @@ REF_STYLE = dict(color='0.4', linestyle='--', linewidth=1)
 DPI = 120
 
 
+def _default_style(fn):
+    """Draw with matplotlib's default style: importing tidecv switches the global style
+    to seaborn's, which would restyle (and crop the labels of) every later figure."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.style.context('default'):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 def _save(fig, path: str) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
@@ -30,6 +41,7 @@ def _nan0(v):
     return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
+@_default_style
 def grouped_bars(path: str, title: str, categories: Sequence[str],
                  series: Mapping[str, Sequence[float]], ylabel: str,
                  reference: Optional[float] = None, reference_label: str = '',
@@ -49,17 +61,18 @@ def grouped_bars(path: str, title: str, categories: Sequence[str],
     Returns:
         str: ``path``.
     """
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(categories) * max(1, len(series)) / 2
-                                        + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6.5, 0.55 * len(categories) * max(1, len(series))
+                                        + 2), 4))
     x = np.arange(len(categories))
     width = 0.8 / max(len(series), 1)
     for i, (label, vals) in enumerate(series.items()):
         vals = [float('nan') if v is None else v for v in vals]
-        bars = ax.bar(x + (i - (len(series) - 1) / 2) * width, [_nan0(v) for v in vals],
-                      width, label=label)
-        for b, v in zip(bars, vals):
-            if isinstance(v, float) and math.isnan(v):
-                b.set_alpha(0)
+        pos = x + (i - (len(series) - 1) / 2) * width
+        ax.bar(pos, [_nan0(v) for v in vals], width, label=label)
+        for p, v in zip(pos, vals):
+            if isinstance(v, float) and math.isnan(v):  # undefined (e.g. dense AP 0)
+                ax.annotate('n/a', (p, 0), ha='center', va='bottom', fontsize=7,
+                            color='0.4')
     ax.axhline(0, color='black', linewidth=0.6)
     if reference is not None:
         ax.axhline(reference, label=reference_label, **REF_STYLE)
@@ -67,12 +80,13 @@ def grouped_bars(path: str, title: str, categories: Sequence[str],
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(axis='y', alpha=0.3)
     return _save(fig, path)
 
 
+@_default_style
 def sparsity_vs_metric(path: str, groups: Mapping[str, dict], metric: str,
                        dense: Optional[dict] = None) -> str:
     """Metric vs network sparsity, one line per group of runs (Figs 1, 3).
@@ -104,6 +118,7 @@ def sparsity_vs_metric(path: str, groups: Mapping[str, dict], metric: str,
     return _save(fig, path)
 
 
+@_default_style
 def lines(path: str, title: str, curves: Mapping[str, tuple], xlabel: str, ylabel: str,
           hlines: Sequence[tuple] = (), vlines: Sequence[tuple] = (),
           ylim: Optional[tuple] = None) -> str:
@@ -131,6 +146,7 @@ def lines(path: str, title: str, curves: Mapping[str, tuple], xlabel: str, ylabe
     for i, (x, label) in enumerate(vlines):
         ax.axvline(x, color=colors[i % len(colors)], linestyle='-.', linewidth=1, label=label)
     ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs / iterations
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if ylim:
@@ -140,6 +156,7 @@ def lines(path: str, title: str, curves: Mapping[str, tuple], xlabel: str, ylabe
     return _save(fig, path)
 
 
+@_default_style
 def per_layer(path: str, rows: List[dict], overall: float, title: str) -> str:
     """% pruned of each masked tensor, coloured by module group (Fig. 2c).
 

@@ -296,7 +296,7 @@ def _tide_section(doc: _Doc, runs: List[dict]) -> None:
         series = {name: [e[k] for k in MAIN_ERRORS] for name, e in errors.items()}
         path = plots.grouped_bars(osp.join(doc.out_dir, f'tide_{mode}.png'),
                                   f'TIDE {mode} errors ({run["name"]})', list(MAIN_ERRORS),
-                                  series, 'dAP: AP50 gained by fixing the error (points)',
+                                  series, 'dAP (AP50 points gained by the fix)',
                                   xlabel='error type')
         doc.h(f'TIDE errors ({mode})')
         doc.img(path, f'TIDE main errors, {mode}, dense vs tickets')
