@@ -1,7 +1,7 @@
 # Quickstart: Keypoint R-CNN R18-FPN on the embedded synthetic shapes (4 classes, 5
 # keypoints each: top, right, bottom, left, centre), a full lottery experiment on CPU:
 # the dense model (round 0) and its magnitude ticket keeping 20% of the prunable weights
-# (round 1, late reset to 1/4 epoch), each evaluated with box AP and keypoint AP.
+# (round 1, late reset to 1/2 epoch), each evaluated with box AP and keypoint AP.
 #
 #   mim train lth_mm configs/keypoint_rcnn/keypoint-rcnn_r18_fpn_lth-keep20_synthetic.py
 #
@@ -99,5 +99,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20))
 randomness = dict(seed=0)
 auto_scale_lr = dict(enable=False, base_batch_size=2)
-# Late resetting at a quarter epoch (the paper's fraction: ~1 of 12 epochs).
-lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=0.25)
+# Late resetting at half an epoch = iteration 50, the end of the warm-up (the paper resets
+# past the warm-up: iteration 3535 of 90k).
+lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=0.5)
