@@ -33,7 +33,7 @@ MAC_MODELS = (
     ('Mask R-CNN R50-FPN', 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', (800, 1344)),
     ('Faster R-CNN R50-FPN', 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
      (800, 1344)),
-    ('top-down R50 256x192',
+    ('top-down heatmap R50',
      'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py',
      (256, 192)),
 )
