@@ -51,9 +51,8 @@ class LoadKeypointAnnotations(LoadAnnotations):
                              for i in instances])
         elif num_kpts is not None:
             kpts = np.zeros((0, num_kpts, 3), dtype=np.float32)
-        else:
-            raise KeyError('LoadKeypointAnnotations needs instances with keypoints or the '
-                           "data info's num_keypoints: use CocoKeypointDataset")
+        else:  # inference on a bare image (mmdet.apis.inference_detector): no annotations
+            return results
         results['gt_keypoints'] = kpts
         return results
 
