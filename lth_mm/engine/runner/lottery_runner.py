@@ -54,6 +54,10 @@ def build_lottery_cfg(cfg: Config) -> Config:
     ours = ('LotteryHook', 'RandomStateHook')
     hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') not in ours]
     hooks += [dict(type='LotteryHook', **settings.to_dict()), dict(type='RandomStateHook')]
+    # The compact lossless ticket, its file size and MACs per round; a user's own entry
+    # (e.g. dict(type='CompactTicketHook', count_macs=False)) wins.
+    if not any(h.get('type') == 'CompactTicketHook' for h in hooks):
+        hooks.append(dict(type='CompactTicketHook'))
     cfg.custom_hooks = hooks
     return cfg
 
