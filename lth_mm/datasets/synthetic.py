@@ -62,6 +62,14 @@ FLIP_PAIRS = [(1, 3)]
 SIGMAS = [0.07, 0.07, 0.07, 0.07, 0.07]
 
 DEFAULT_SYNTHETIC = dict(num_train=200, num_val=50, img_size=192, seed=0, voc=True)
+# Opt-in knobs for an easier variant (the CPU demo): at these defaults the data are
+# byte-identical to the original dataset, and these keys are left out of the parameters
+# (and of meta.json) unless a caller changes them, so existing datasets stay valid.
+#   max_shapes: at most this many shapes per image (1..5)
+#   background: 'varied' (solid / gradient / smooth noise / stripes) or 'solid'
+#   min_size_frac: smallest shape side as a fraction of the image (>= 12 px)
+VARIANT_DEFAULTS = dict(max_shapes=5, background='varied', min_size_frac=0.1)
+_BACKGROUNDS = ('varied', 'solid')
 
 _SPLITS = ('train', 'val')
 _VOC_SPLIT_FILE = dict(train='trainval', val='test')
@@ -94,19 +102,23 @@ def normalize_params(**params):
 
     Args:
         **params: any of the keys of :data:`DEFAULT_SYNTHETIC` (``num_train``,
-            ``num_val``, ``img_size``, ``seed``, ``voc``).
+            ``num_val``, ``img_size``, ``seed``, ``voc``) or of
+            :data:`VARIANT_DEFAULTS` (``max_shapes``, ``background``,
+            ``min_size_frac``).
 
     Returns:
-        dict: a complete parameter dict with plain Python values.
+        dict: a complete parameter dict with plain Python values; a variant key is
+        present only when it differs from its default.
 
     Raises:
         ValueError: on an unknown key or a value of the wrong type / range.
     """
-    unknown = sorted(set(params) - set(DEFAULT_SYNTHETIC))
+    allowed = set(DEFAULT_SYNTHETIC) | set(VARIANT_DEFAULTS)
+    unknown = sorted(set(params) - allowed)
     if unknown:
         raise ValueError(f'unknown synthetic dataset parameter(s) {unknown}; '
-                         f'allowed: {sorted(DEFAULT_SYNTHETIC)}')
-    merged = {**DEFAULT_SYNTHETIC, **params}
+                         f'allowed: {sorted(allowed)}')
+    merged = {**DEFAULT_SYNTHETIC, **VARIANT_DEFAULTS, **params}
     out = dict(
         num_train=_check_int('num_train', merged['num_train'], 1),
         num_val=_check_int('num_val', merged['num_val'], 1),
@@ -117,6 +129,21 @@ def normalize_params(**params):
         raise ValueError(f"synthetic dataset parameter 'voc' must be a bool, "
                          f"got {merged['voc']!r}")
     out['voc'] = merged['voc']
+    max_shapes = _check_int('max_shapes', merged['max_shapes'], 1)
+    if max_shapes > 5:
+        raise ValueError(f"synthetic dataset parameter 'max_shapes' must be <= 5, "
+                         f'got {max_shapes}')
+    if merged['background'] not in _BACKGROUNDS:
+        raise ValueError(f"synthetic dataset parameter 'background' must be one of "
+                         f"{_BACKGROUNDS}, got {merged['background']!r}")
+    frac = merged['min_size_frac']
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 < frac <= 0.3:
+        raise ValueError(f"synthetic dataset parameter 'min_size_frac' must be a number "
+                         f'in (0, 0.3] (the first shape is >= 0.3 of the image), got {frac!r}')
+    variant = dict(max_shapes=max_shapes, background=merged['background'],
+                   min_size_frac=float(frac))
+    # Only non-default variant keys: the default parameters (and meta.json) are unchanged.
+    out.update({k: v for k, v in variant.items() if v != VARIANT_DEFAULTS[k]})
     return out
 
 
@@ -222,11 +249,15 @@ def _random_color(rng):
     return rng.integers(0, 256, size=3).astype(np.float64)
 
 
-def _background(rng, img_size):
-    """Draw a solid, gradient, smooth-noise or stripe background (float BGR image)."""
+def _background(rng, img_size, background='varied'):
+    """Draw a solid, gradient, smooth-noise or stripe background (float BGR image).
+
+    ``background='solid'`` draws the same random numbers but always a solid colour, so
+    the rest of the image (shapes, colours) is the same as with ``'varied'``.
+    """
     kind = rng.integers(4)
     c1, c2 = _random_color(rng), _random_color(rng)
-    if kind == 0:  # solid
+    if kind == 0 or background == 'solid':  # solid
         return np.broadcast_to(c1, (img_size, img_size, 3)).copy()
     grid = np.arange(img_size, dtype=np.float64) / img_size
     if kind == 1:  # linear gradient in a random direction
@@ -259,18 +290,22 @@ def _pick_color(rng, avoid):
     return best
 
 
-def _sample_sizes(rng, img_size):
+def _sample_sizes(rng, img_size, max_shapes=5, min_size_frac=0.1):
     """Sample the bbox sizes of the 1-5 shapes of one image, largest first.
 
     The first (bottom-most) shape is medium to large, the others are log-uniform from
     small to medium: every image has one easy object, and COCO small / medium / large
     areas are all represented (about 25 / 60 / 15 % at the defaults).
 
+    Args:
+        max_shapes (int): at most this many shapes.
+        min_size_frac (float): smallest side of the other shapes, fraction of the image.
+
     Returns:
         list[int]: sizes in pixels, sorted descending (big shapes go underneath).
     """
-    num = int(rng.integers(1, 6))
-    min_size = max(12, int(round(0.1 * img_size)))
+    num = int(rng.integers(1, max_shapes + 1))
+    min_size = max(12, int(round(min_size_frac * img_size)))
     # Crowded images get smaller shapes so that they fit without heavy occlusion.
     max_frac = 0.8 if num <= 2 else 0.6
     first = rng.uniform(0.3, max_frac) * img_size
@@ -278,7 +313,7 @@ def _sample_sizes(rng, img_size):
     return sorted((int(round(s)) for s in [first, *others]), reverse=True)
 
 
-def _place_shapes(rng, img_size):
+def _place_shapes(rng, img_size, max_shapes=5, min_size_frac=0.1):
     """Place shapes one after another, rejecting placements that hide too much.
 
     Returns:
@@ -286,7 +321,7 @@ def _place_shapes(rng, img_size):
         (unoccluded) masks.
     """
     shapes, masks = [], []
-    for size in _sample_sizes(rng, img_size):
+    for size in _sample_sizes(rng, img_size, max_shapes, min_size_frac):
         label = int(rng.integers(len(SYNTHETIC_CLASSES)))
         for _ in range(30):
             shape = _sample_shape(rng, label, size, img_size)
@@ -315,20 +350,22 @@ def _boxes_near(a, b, margin):
             and a['y0'] - margin < b['y0'] + b['h'] and b['y0'] - margin < a['y0'] + a['h'])
 
 
-def render_image(rng, img_size):
+def render_image(rng, img_size, max_shapes=5, background='varied', min_size_frac=0.1):
     """Render one image and its instances.
 
     Args:
         rng (np.random.Generator): the image's generator.
         img_size (int): image side in pixels.
+        max_shapes, background, min_size_frac: the easier-variant knobs, see
+            :data:`VARIANT_DEFAULTS` (the defaults give the original images).
 
     Returns:
         tuple[np.ndarray, list[dict]]: the uint8 BGR image and, per instance (drawing
         order), a dict with ``label``, ``visible`` (bool mask) and ``keypoints`` (5x3
         array with COCO visibility 2 = visible, 1 = covered by a later shape).
     """
-    image = _background(rng, img_size)
-    shapes, masks = _place_shapes(rng, img_size)
+    image = _background(rng, img_size, background)
+    shapes, masks = _place_shapes(rng, img_size, max_shapes, min_size_frac)
     drawn = []  # (shape, colour) of shapes already painted
     for shape, mask in zip(shapes, masks):
         ys, xs = np.nonzero(mask)
@@ -541,7 +578,9 @@ def _generate_split(out_dir, split, num_images, params):
     images, annotations = [], []
     voc_ids = []
     for index in range(num_images):
-        image, instances = render_image(_image_rng(params['seed'], split, index), img_size)
+        variant = {k: params.get(k, v) for k, v in VARIANT_DEFAULTS.items()}
+        image, instances = render_image(_image_rng(params['seed'], split, index), img_size,
+                                        **variant)
         stem = f'{split}_{index:06d}'
         file_name = f'{stem}.jpg'
         ok, buf = cv2.imencode('.jpg', image, [int(cv2.IMWRITE_JPEG_QUALITY), _JPEG_QUALITY])
@@ -636,6 +675,9 @@ def _param_mismatch(meta, params):
         return [f"format_version (found {meta.get('format_version')!r}, "
                 f'need {FORMAT_VERSION})']
     found = meta.get('params', {})
+    # Variant keys are stored only when non-default: compare them with the defaults filled.
+    found = {**VARIANT_DEFAULTS, **found}
+    params = {**VARIANT_DEFAULTS, **params}
     diffs = []
     for key, want in params.items():
         have = found.get(key)
