@@ -26,6 +26,7 @@ MMENGINE_VERSION=0.10.7
 MMCV_VERSION=2.1.0
 MMDET_VERSION=3.3.0
 MMPOSE_VERSION=1.3.2
+MMPRETRAIN_VERSION=1.2.0
 
 VENV="${VENV:-.venv}"
 CACHE_ROOT="${LTH_MM_CACHE:-$HOME/.cache/lth_mm}"
@@ -133,6 +134,15 @@ if ! have "import mmpose; assert mmpose.__version__ == '$MMPOSE_VERSION'"; then
 fi
 "${PIP[@]}" install -q -r requirements/mmpose_runtime.txt
 
+# mmpretrain (ImageNet tickets for transfer) without its dependencies, which would pull
+# another mmcv/mmengine; its real runtime requirements on Python 3.11 explicitly
+# (importlib_metadata 8 dropped an API modelindex uses).
+if ! have "import mmpretrain; assert mmpretrain.__version__ == '$MMPRETRAIN_VERSION'"; then
+    log "installing mmpretrain==$MMPRETRAIN_VERSION (--no-deps) and its runtime requirements"
+    "${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION"
+fi
+"${PIP[@]}" install -q -r requirements/mmpretrain_runtime.txt
+
 # lth_mm itself, editable, without touching anything installed above. Installed with
 # `setup.py develop` (an egg-link to this checkout), not `pip install -e .`: mim (`mim train
 # lth_mm ...`) and mmengine (`_base_ = ['lth_mm::...']`) look for lth_mm/.mim/ under the
@@ -166,9 +176,10 @@ if ! lth_mm_installed; then
 fi
 
 "$PY" - <<'EOF'
-import torch, mmcv, mmengine, mmdet, mmpose, lth_mm
+import torch, mmcv, mmengine, mmdet, mmpose, mmpretrain, lth_mm
 from mmcv.ops import nms  # noqa: F401  (fails if the ops were not compiled)
+import mmpretrain.models  # noqa: F401  (fails without its runtime requirements)
 print(f"[setup] ok: torch {torch.__version__}, mmengine {mmengine.__version__}, "
       f"mmcv {mmcv.__version__} (ops), mmdet {mmdet.__version__}, mmpose {mmpose.__version__}, "
-      f"lth_mm {lth_mm.__version__}")
+      f"mmpretrain {mmpretrain.__version__}, lth_mm {lth_mm.__version__}")
 EOF
