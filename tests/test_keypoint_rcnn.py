@@ -208,7 +208,6 @@ def test_transforms_resize_flip_and_pack_keypoints(synthetic_root):
 # ------------------------------------------------------------------------------------
 def _perfect_predictions(ds, jitter=0.0):
     """Data samples whose predictions are the ground truth (boxes, labels, keypoints)."""
-    from mmdet.structures.bbox import HorizontalBoxes  # noqa: F401
     samples = []
     rng = np.random.default_rng(0)
     for i in range(len(ds)):

@@ -17,7 +17,7 @@ from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
-from mmdet.utils import ConfigType, InstanceList, OptConfigType
+from mmdet.utils import ConfigType, InstanceList
 from torch import Tensor
 
 
