@@ -5,6 +5,7 @@ Fast tests use the toy model (``backbone.conv1/bn1/conv2``, ``head.fc1``, ``head
 one test runs the issue's acceptance case on real models: an mmpretrain ResNet-18 checkpoint
 with zeroed convs into the Faster R-CNN R18 detector through ``tools/transfer.py``.
 """
+import os
 import os.path as osp
 import sys
 
@@ -217,3 +218,63 @@ def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
                        state['backbone.layer1.0.bn1.running_var'])
     with pytest.raises(SystemExit, match='exists'):
         tool.main([src, cfg, '--mode', 'imagenet', '--out', out])
+
+
+def test_c4_res5_receives_layer4(tmp_path):
+    """mmdet's C4 detectors keep res5 in roi_head.shared_head: the ticket's layer4 goes there."""
+    import torch.nn as nn
+    target = nn.Module()
+    target.backbone = nn.Module()
+    target.backbone.conv1 = nn.Conv2d(3, 4, 3, bias=False)
+    target.roi_head = nn.Module()
+    target.roi_head.shared_head = nn.Module()
+    target.roi_head.shared_head.layer4 = nn.Conv2d(4, 4, 3, bias=False)
+    names = ['backbone.conv1.weight', 'roi_head.shared_head.layer4.weight']
+    state = {'conv1.weight': torch.randn(4, 3, 3, 3), 'layer4.weight': torch.randn(4, 4, 3, 3)}
+    for v in state.values():
+        v[0] = 0
+    ticket = build_transfer_ticket(target, names, 'imagenet', _write(tmp_path / 's.pth', state))
+    assert torch.equal(ticket.masks['roi_head.shared_head.layer4.weight'],
+                       state['layer4.weight'] != 0)
+    # task mode keeps exact names: the C4 rule is for the backbone modes only
+    save_ticket(str(tmp_path / 't.pth'), MaskSet({'backbone.layer4.weight': torch.zeros(
+        4, 4, 3, 3, dtype=torch.bool), 'backbone.conv1.weight': state['conv1.weight'] != 0}),
+        {})
+    ticket = build_transfer_ticket(target, names, 'task', str(tmp_path / 't.pth'))
+    assert bool(ticket.masks['roi_head.shared_head.layer4.weight'].all())
+
+
+def test_synthetic_cls_crops(tmp_path):
+    import json
+    from lth_mm.datasets import ensure_synthetic_cls_dataset
+    root = ensure_synthetic_cls_dataset(str(tmp_path / 'cls'), num_train=3, num_val=1,
+                                        img_size=64, seed=1, crop_size=16)
+    meta = json.load(open(osp.join(root, 'meta.json')))
+    src = json.load(open(osp.join(root, 'source/annotations/instances_train.json')))
+    assert sum(meta['crops']['train'].values()) == len(src['annotations']) > 0
+    import cv2
+    for c, n in meta['crops']['train'].items():
+        files = sorted(os.listdir(osp.join(root, 'train', c)))
+        assert len(files) == n
+        if files:
+            assert cv2.imread(osp.join(root, 'train', c, files[0])).shape == (16, 16, 3)
+    assert ensure_synthetic_cls_dataset(root, num_train=3, num_val=1, img_size=64, seed=1,
+                                        crop_size=16) == root  # reused, not regenerated
+    with pytest.raises(ValueError, match='made with'):
+        ensure_synthetic_cls_dataset(root, num_train=3, num_val=1, img_size=64, seed=2,
+                                     crop_size=16)
+
+
+@pytest.mark.parametrize('name,mode', [
+    ('keypoint-rcnn_r18_fpn_lth-imagenet-keep20_90k_coco.py', 'imagenet'),
+    ('faster-rcnn_r50_fpn_lth-masktransfer-keep20_12e_voc07.py', 'mask'),
+    ('td-hm_res18_lth-task-from-mask-rcnn-keep20_8xb64-210e_coco-256x192.py', 'task'),
+    ('faster-rcnn_r18_fpn_lth-imagenet-keep20_synthetic.py', 'imagenet'),
+])
+def test_transfer_configs_validate(name, mode):
+    from mmengine.config import Config
+    from lth_mm.pruning import LotterySettings
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'transfer', name))
+    settings = LotterySettings.from_dict(cfg.lottery)
+    assert settings.transfer['mode'] == mode and settings.given_ticket
+    assert settings.rounds == 1 and not settings.rewind_iter and not settings.rewind_epochs

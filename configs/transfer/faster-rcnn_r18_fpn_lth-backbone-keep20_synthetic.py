@@ -6,5 +6,6 @@
 _base_ = '../quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py'
 cls_work_dir = 'work_dirs/resnet18_lth-keep20_synthetic-cls/'
 model = dict(backbone=dict(init_cfg=dict(
+    _delete_=True,  # the base's init_cfg is None
     type='Pretrained', checkpoint=cls_work_dir + 'round_0/final.pth', prefix='backbone.')))
 lottery = dict(prune_scope='backbone')

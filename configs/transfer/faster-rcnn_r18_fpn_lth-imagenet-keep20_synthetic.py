@@ -11,6 +11,9 @@ cls_work_dir = 'work_dirs/resnet18_lth-keep20_synthetic-cls/'
 # The dense classifier as the "pretrained" backbone, as the paper's detectors start from
 # ImageNet weights (the transferred values overwrite the backbone anyway).
 model = dict(backbone=dict(init_cfg=dict(
+    _delete_=True,  # the base's init_cfg is None
     type='Pretrained', checkpoint=cls_work_dir + 'round_0/final.pth', prefix='backbone.')))
 lottery = dict(rounds=1, keep_ratio=1.0, rewind_epochs=None,
-               transfer=dict(mode='imagenet', source=cls_work_dir + 'round_1/final.pth'))
+               transfer=dict(
+                   _delete_=True,  # the base's transfer is None
+                   mode='imagenet', source=cls_work_dir + 'round_1/final.pth'))

@@ -1,0 +1,12 @@
+# Table 2: ResNet-50 ImageNet ticket pruned 90%
+# (configs/imagenet/resnet50_lth-keep10-rw1ep_8xb32_in1k.py, its round_1/final.pth:
+# values, zeros and BN statistics) into the backbone of the dense VOC07 detection (C4) model
+# (pascal_voc/faster-rcnn_r50_fpn_lth-dense_12e_voc07.py); neck and heads dense from their
+# initialisation; one round, mask held,
+# no rewind. Paper anchors: configs/transfer/README.md.
+_base_ = '../pascal_voc/faster-rcnn_r50_fpn_lth-dense_12e_voc07.py'
+lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None, rewind_epochs=None,
+               transfer=dict(
+                   _delete_=True,  # the base's transfer is None
+                   mode='imagenet',
+                   source='work_dirs/resnet50_lth-keep10-rw1ep_8xb32_in1k/round_1/final.pth'))

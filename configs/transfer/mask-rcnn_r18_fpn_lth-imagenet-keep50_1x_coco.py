@@ -1,0 +1,12 @@
+# Table 1: ResNet-18 ImageNet ticket pruned 50%
+# (configs/imagenet/resnet18_lth-keep50-rw1ep_8xb32_in1k.py, its round_1/final.pth:
+# values, zeros and BN statistics) into the backbone of the dense COCO instance segmentation model
+# (mask_rcnn/mask-rcnn_r18_fpn_lth-dense_1x_coco.py); neck and heads dense from their
+# initialisation; one round, mask held,
+# no rewind. Paper anchors: configs/transfer/README.md.
+_base_ = '../mask_rcnn/mask-rcnn_r18_fpn_lth-dense_1x_coco.py'
+lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None, rewind_epochs=None,
+               transfer=dict(
+                   _delete_=True,  # the base's transfer is None
+                   mode='imagenet',
+                   source='work_dirs/resnet18_lth-keep50-rw1ep_8xb32_in1k/round_1/final.pth'))
