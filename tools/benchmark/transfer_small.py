@@ -67,30 +67,55 @@ def run_seed(seed, work_dir, cls_epochs, det_epochs):
     return {k: _rows(osp.join(w, k)) for k in ('cls', 'direct', 'transfer')}
 
 
-def table(results):
+def _backbone_sparsity(ticket_path):
+    """Pruned fraction of the backbone's prunable weights of a ticket file."""
+    import torch
+    from mmengine.config import ConfigDict
+    from lth_mm.pruning import MaskSet
+    from lth_mm.transfer import backbone_sparsity
+    # LotteryHook stores lottery.transfer as a ConfigDict in the ticket's meta (reported to
+    # the engine owner), which load_ticket's safe loading refuses: allow exactly that type.
+    with torch.serialization.safe_globals([ConfigDict]):
+        obj = torch.load(ticket_path, map_location='cpu', weights_only=True)
+    return backbone_sparsity(MaskSet.from_state_dict(obj['masks']).as_bool())
+
+
+def table(results, work_dir):
     """Markdown table: per seed and mean, classifier top-1 and detector box mAP."""
-    def metric(row, key):
-        return row['metrics'].get(key)
+    def metric(rows, i, key):
+        return rows[i]['metrics'].get(key) if len(rows) > i else None
+
+    def fmt(v):
+        return '-' if v is None else f'{v:.3f}' if v <= 1 else f'{v:.2f}'
 
     lines = ['| seed | cls dense top-1 | cls ticket top-1 | det dense mAP | det direct ticket '
-             'mAP | det transferred ticket mAP | backbone sparsity (direct / transfer) |',
+             'mAP | det transferred ticket mAP | backbone sparsity direct / transferred |',
              '|---|---|---|---|---|---|---|']
     cols = []
     for seed, r in sorted(results.items()):
-        c = [metric(r['cls'][0], 'accuracy/top1'), metric(r['cls'][1], 'accuracy/top1'),
-             metric(r['direct'][0], 'coco/bbox_mAP'), metric(r['direct'][1], 'coco/bbox_mAP'),
-             metric(r['transfer'][0], 'coco/bbox_mAP')]
+        c = [metric(r['cls'], 0, 'accuracy/top1'), metric(r['cls'], 1, 'accuracy/top1'),
+             metric(r['direct'], 0, 'coco/bbox_mAP'), metric(r['direct'], 1, 'coco/bbox_mAP'),
+             metric(r['transfer'], 0, 'coco/bbox_mAP')]
         cols.append(c)
-        sp = (r['direct'][1].get('extras', {}).get('backbone_sparsity'),
-              r['transfer'][0].get('extras', {}).get('backbone_sparsity'))
-        lines.append(f'| {seed} | ' + ' | '.join('-' if v is None else f'{v:.3f}' if v < 1
-                                                  else f'{v:.2f}' for v in c)
-                     + f' | {sp[0]} / {sp[1]} |')
+        w = osp.join(work_dir, f'seed{seed}')
+        sp = [osp.join(w, 'direct', 'round_1', 'ticket.pth'),
+              osp.join(w, 'transfer', 'round_0', 'ticket.pth')]
+        sp = [f'{100 * _backbone_sparsity(p):.1f}%' if osp.isfile(p) else '-' for p in sp]
+        lines.append(f'| {seed} | ' + ' | '.join(fmt(v) for v in c) + f' | {sp[0]} / {sp[1]} |')
     if len(cols) > 1:
-        mean = [sum(c[i] for c in cols) / len(cols) for i in range(5)]
-        lines.append('| mean | ' + ' | '.join(f'{v:.3f}' if v < 1 else f'{v:.2f}'
-                                               for v in mean) + ' | |')
+        mean = [None if any(c[i] is None for c in cols) else sum(c[i] for c in cols) / len(cols)
+                for i in range(5)]
+        lines.append('| mean | ' + ' | '.join(fmt(v) for v in mean) + ' | |')
     return '\n'.join(lines)
+
+
+def _partial_rows(work_dir, seed):
+    """Summary rows of whatever finished (for --table-only)."""
+    out = {}
+    for k in ('cls', 'direct', 'transfer'):
+        f = osp.join(work_dir, f'seed{seed}', k, 'lottery_summary.json')
+        out[k] = _rows(osp.dirname(f)) if osp.isfile(f) else []
+    return out
 
 
 def main(argv=None):
@@ -99,11 +124,16 @@ def main(argv=None):
     p.add_argument('--work-dir', default='work_dirs/transfer_small')
     p.add_argument('--cls-epochs', type=int, default=2)
     p.add_argument('--det-epochs', type=int, default=1)
+    p.add_argument('--table-only', action='store_true',
+                   help='print the table of what has finished, run nothing')
     args = p.parse_args(argv)
     t0 = time.time()
-    results = {s: run_seed(s, args.work_dir, args.cls_epochs, args.det_epochs)
-               for s in args.seeds}
-    text = table(results)
+    if args.table_only:
+        results = {s: _partial_rows(args.work_dir, s) for s in args.seeds}
+    else:
+        results = {s: run_seed(s, args.work_dir, args.cls_epochs, args.det_epochs)
+                   for s in args.seeds}
+    text = table(results, args.work_dir)
     print(text)
     print(f'wall time {time.time() - t0:.0f} s')
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
