@@ -9,6 +9,7 @@ functions, so a name changes here and nowhere else::
       lottery_summary.txt       the same as a table
       rewind_snapshot.pth       the late-reset weights taken in round 0
       early_bird.json           round-0 mask-evolution log (EarlyBirdHook)
+    seeds_root/seeds_summary.json   mean and spread over seed_<s>/ work_dirs (tools/seeds.py)
       round_{r}/
         ticket.pth              masks + metadata (lth_mm.pruning.ticket)
         ticket_compact.lthc     the compact lossless ticket (bitmask + values)
@@ -29,6 +30,8 @@ FINAL_CHECKPOINT = 'final.pth'
 VAL_LOSS_JSON = 'val_loss.json'
 RESULTS_DIR = 'results'
 ROUND_PREFIX = 'round_'
+SEEDS_SUMMARY_JSON = 'seeds_summary.json'
+SEED_PREFIX = 'seed_'
 
 
 def round_dir(work_dir: str, r: int) -> str:
@@ -93,3 +96,13 @@ def experiment_markers(work_dir: str) -> list:
     """Files/dirs whose presence means ``work_dir`` already holds a lottery experiment."""
     return [p for p in (summary_json(work_dir), snapshot(work_dir), round_dir(work_dir, 0))
             if osp.exists(p)]
+
+
+def seeds_summary(root: str) -> str:
+    """Path of the per-seed aggregate written by ``tools/seeds.py aggregate ROOT``."""
+    return osp.join(root, SEEDS_SUMMARY_JSON)
+
+
+def seed_work_dir(root: str, seed: int) -> str:
+    """``root/seed_{seed}``: the work_dir of one seed of a multi-seed launch."""
+    return osp.join(root, f'{SEED_PREFIX}{int(seed)}')

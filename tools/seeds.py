@@ -36,8 +36,10 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 if REPO not in sys.path:  # run from a checkout without installing lth_mm
     sys.path.insert(0, REPO)
 
-SEEDS_SUMMARY = 'seeds_summary.json'
-SEED_DIR = 'seed_{}'
+from lth_mm import paths  # noqa: E402  (the run layout, one place)
+
+SEEDS_SUMMARY = paths.SEEDS_SUMMARY_JSON
+SEED_DIR = paths.SEED_PREFIX + '{}'
 LAUNCHERS = ('local', 'dist', 'slurm')
 # Summary-row fields aggregated besides the metrics.
 _ROW_FIELDS = ('keep_ratio', 'prunable_sparsity', 'network_sparsity')
@@ -90,7 +92,7 @@ def seed_commands(config: str, seeds: Sequence[int], root: str, launcher: str = 
             more[i:i] = opts
         else:
             more += ['--cfg-options', *opts]
-        args = [config, '--work-dir', osp.join(root, SEED_DIR.format(s)), *more]
+        args = [config, '--work-dir', paths.seed_work_dir(root, s), *more]
         if launcher == 'local':
             cmds.append([python, train, *args])
         elif launcher == 'dist':
@@ -230,7 +232,7 @@ def main(argv=None):
                 'run `tools/seeds.py launch` first (or point at the folder holding them).')
     agg = aggregate_summaries({s: load_summary(d) for s, d in runs.items()})
     agg['work_dirs'] = {str(s): d for s, d in sorted(runs.items())}
-    out = osp.join(args.root, SEEDS_SUMMARY)
+    out = paths.seeds_summary(args.root)
     atomic_write_json(agg, out)
     print(format_table(agg, args.metrics))
     print(f'wrote {out}')

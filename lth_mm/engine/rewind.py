@@ -142,7 +142,8 @@ def warmup_warning(rewind_iter: int, param_scheduler, loop_ipe: int) -> Optional
         str | None: the warning text.
     """
     end = warmup_end(param_scheduler, loop_ipe)
-    if end is None or rewind_iter >= end:
+    # Iteration 0 is a reset to the initialisation (Frankle & Carbin), not a late reset.
+    if end is None or rewind_iter == 0 or rewind_iter >= end:
         return None
     return (f'[lottery] the rewind point (iteration {rewind_iter}) falls inside the LR '
             f'warm-up (it ends at iteration {end}): resetting before the LR has warmed up '

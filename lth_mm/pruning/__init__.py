@@ -4,8 +4,8 @@ from .criteria import (CRITERIA, compute_masks, global_magnitude, layerwise_magn
                        permute_within, random_with_counts)
 from .masks import MaskSet, count_parameters, pack_bool, unpack_bool, zero_fraction
 from .schedule import SCHEDULES, ScheduleError, keep_ratios
-from .scope import (MODULE_GROUPS, PRESETS, ScopeError, group_of, resolve_groups,
-                    select_prunable)
+from .scope import (MODULE_GROUPS, PRESETS, REASONS, ScopeError, conv_like_weights,
+                    explain_scope, group_of, resolve_groups, select_prunable)
 from .settings import CONTROLS, REWIND_MODES, LotteryConfigError, LotterySettings
 from . import rounds
 from .rounds import KINDS, RoundStart, round_start
@@ -16,7 +16,7 @@ __all__ = [
     'CRITERIA', 'compute_masks', 'global_magnitude', 'layerwise_magnitude', 'permute_within',
     'random_with_counts', 'MaskSet', 'count_parameters', 'pack_bool', 'unpack_bool',
     'zero_fraction', 'SCHEDULES', 'ScheduleError', 'keep_ratios', 'MODULE_GROUPS', 'PRESETS',
-    'ScopeError', 'group_of', 'resolve_groups', 'select_prunable', 'CONTROLS', 'REWIND_MODES',
+    'ScopeError', 'REASONS', 'conv_like_weights', 'explain_scope', 'group_of', 'resolve_groups', 'select_prunable', 'CONTROLS', 'REWIND_MODES',
     'LotteryConfigError', 'LotterySettings', 'Ticket', 'TicketError', 'check_fits',
     'load_ticket', 'save_ticket', 'ticket_meta', 'rounds', 'KINDS', 'RoundStart',
     'round_start'
