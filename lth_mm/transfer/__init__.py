@@ -115,8 +115,8 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
     if not backbone_only and not mapping:
         raise TransferError(
             f'transfer source {source!r} and the target share no prunable tensor (same name '
-            f'and shape; {len(bad)} same-name tensor(s) differ in shape); source names e.g. {list(src_shapes)[:4]}, target prunable names '
-            f'e.g. {wanted[:4]}. mode=\'task\' needs a ticket of a model with common modules.')
+            f'and shape; {len(bad)} same-name tensor(s) differ in shape); source names e.g. '
+            f'{list(src_shapes)[:4]}, target prunable names e.g. {wanted[:4]}. mode=\'task\' needs a ticket of a model with common modules.')
 
     values = {t: src.tensors[s] for t, s in mapping.items() if s in src.tensors}
     src_masks = None if src.masks is None else {
