@@ -232,7 +232,8 @@ def write_report(args, table, dirs_by_seed, minutes):
     seeds = list(dirs_by_seed)
     lines = ['# The paper in miniature', '',
              'Produced by `python tools/benchmark/miniature.py '
-             + ' '.join(sys.argv[1:]) + f'` in {minutes:.0f} min '
+             + ' '.join(sys.argv[1:]) + f'` (this invocation {minutes:.0f} min; runs reused from an '
+             'earlier invocation are not re-timed) '
              f'(config `{args.config}`, seeds {seeds}). Mean ± half the range over the '
              'seeds; sparsity is the share of all parameters that are zero (the paper\'s '
              'network sparsity).', '']
@@ -250,16 +251,16 @@ def write_report(args, table, dirs_by_seed, minutes):
     lines += ['', f'![bbox mAP vs network sparsity]({fig_name})', '', '## The claims', '']
     for claim, verdict, text in claims(table):
         lines += [f'**{claim}** This miniature **{verdict}**: {text.strip()} (bbox mAP, '
-                  f'{len(seeds)} seeds; a difference within the seeds\' range or under '
+                  f'{len(seeds)} seed(s); a difference within the seeds\' range or under '
                   '0.01 counts as a tie).', '']
     lines += ['**A ticket found on an ImageNet-style classifier transfers (Sec. 5).** '
               'Cannot tell: not run here (the transfer runs live in '
               '`tools/benchmark/transfer_small.py`).', '']
-    atomic_write_text(out, '\n'.join(lines))
+    atomic_write_text("\n".join(lines), out)
     data = dict(config=args.config, seeds=seeds, smoke=args.smoke, minutes=minutes,
                 table=table, claims=claims(table))
-    atomic_write_text(osp.join(REPO, args.work_dir, 'miniature.json'),
-                      json.dumps(data, indent=1))
+    atomic_write_text(json.dumps(data, indent=1),
+                      osp.join(REPO, args.work_dir, 'miniature.json'))
     print(f'wrote {out}', flush=True)
 
 
