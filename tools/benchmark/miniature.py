@@ -232,8 +232,8 @@ def write_report(args, table, dirs_by_seed, minutes):
     seeds = list(dirs_by_seed)
     lines = ['# The paper in miniature', '',
              'Produced by `python tools/benchmark/miniature.py '
-             + ' '.join(sys.argv[1:]) + f'` (this invocation {minutes:.0f} min; runs reused from an '
-             'earlier invocation are not re-timed) '
+             + ' '.join(sys.argv[1:]) + f'` (this invocation {minutes:.0f} min; runs '
+             'reused from an earlier invocation are not re-timed) '
              f'(config `{args.config}`, seeds {seeds}). Mean ± half the range over the '
              'seeds; sparsity is the share of all parameters that are zero (the paper\'s '
              'network sparsity).', '']
