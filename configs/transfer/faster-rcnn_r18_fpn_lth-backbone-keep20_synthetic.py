@@ -1,6 +1,6 @@
 # The direct counterpart of faster-rcnn_r18_fpn_lth-imagenet-keep20_synthetic.py: the same
 # detector started from the same dense classifier backbone, pruned on the detection task
-# itself (one-shot, late reset at a quarter epoch) at the same sparsity: 80% of the backbone
+# itself (one-shot, the quickstart's late reset) at the same sparsity: 80% of the backbone
 # convs (prune_scope='backbone'; FPN and heads dense, as in the transferred ticket). Round 0
 # is the dense detector, round 1 the direct ticket.
 _base_ = '../quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py'
