@@ -120,6 +120,8 @@ class LotterySettings:
             raise LotteryConfigError(
                 f'Unknown lottery key(s): {", ".join(msgs)}. Valid keys: {", ".join(valid)}. '
                 'See configs/_base_/lottery.py for what each key does.')
+        if isinstance(cfg.get('transfer'), Mapping):  # a ConfigDict: keep plain types only
+            cfg['transfer'] = dict(cfg['transfer'])
         for k in ('sparsities', 'groups', 'include', 'exclude', 'controls'):
             if isinstance(cfg.get(k), (tuple, str)):
                 cfg[k] = [cfg[k]] if isinstance(cfg[k], str) else list(cfg[k])
