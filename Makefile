@@ -1,7 +1,7 @@
 # lth_mm developer entry points. Every target can be run again at any time:
 #   make setup      create/refresh .venv (tools/setup_env.sh; quick when already set up)
 #   make test       setup, then the test suite
-#   make demo       setup, then a lottery experiment on synthetic data (~10 min) + summary
+#   make demo       setup, then a lottery experiment on synthetic data (<10 min), summary, report
 #   make clean      remove run outputs, caches and the generated synthetic data
 #                   (keeps .venv and the cached mmcv wheel)
 #   make distclean  clean, plus .venv, lth_mm/.mim and the cached mmcv wheel
@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 MIM := $(VENV)/bin/mim
 LTH_MM_CACHE ?= $(HOME)/.cache/lth_mm
 
-DEMO_CONFIG := configs/quickstart/mask-rcnn_r18_fpn_lth-keep20_synthetic.py
+DEMO_CONFIG := configs/demo/mask-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py
 DEMO_WORK_DIR := work_dirs/demo
 
 .PHONY: help setup test demo clean distclean
@@ -32,6 +32,7 @@ test: setup
 demo: setup
 	cd $(ROOT) && $(MIM) train lth_mm $(DEMO_CONFIG) --work-dir $(DEMO_WORK_DIR) --resume
 	cd $(ROOT) && $(PYTHON) tools/analysis/print_summary.py $(DEMO_WORK_DIR)
+	cd $(ROOT) && $(PYTHON) tools/analysis/report.py $(DEMO_WORK_DIR) --out $(DEMO_WORK_DIR)/report
 
 # Never the ~/.cache/lth_mm wheel here: rebuilding mmcv takes ~15 minutes. Nor
 # lth_mm.egg-info: with the development install it is the package's metadata. Of data/,

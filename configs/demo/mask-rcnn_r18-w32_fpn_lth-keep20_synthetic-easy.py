@@ -69,3 +69,12 @@ randomness = dict(seed=0, deterministic=True)
 
 # Late resetting at a quarter epoch, about the paper's fraction (1 of 12 epochs).
 lottery = dict(rewind_epochs=0.25, controls=['random_ticket'])
+
+# The paper's analyses for `tools/analysis/report.py` (make demo ends with the report):
+# per-round COCO results and per-category AP, validation loss every epoch (on 8 batches),
+# and early-bird tracking of round 0's mask every 50 iterations after the warm-up.
+custom_hooks = [
+    dict(type='EvalArtifactsHook'),
+    dict(type='ValLossHook', interval=1, max_batches=8),
+    dict(type='EarlyBirdHook', interval=50, by_epoch=False, begin=50),
+]
