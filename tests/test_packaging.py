@@ -482,8 +482,9 @@ def test_makefile_targets(repo_root):
     assert 'tools/setup_env.sh' in test
     assert re.search(r'\.venv/bin/python -m pytest tests -q -ra --durations=15', test)
     demo = _make_dry_run(repo_root, 'demo')
-    assert re.search(r'\.venv/bin/mim train lth_mm configs/quickstart/\S+\.py '
+    assert re.search(r'\.venv/bin/mim train lth_mm configs/demo/\S+\.py '
                      r'--work-dir work_dirs/demo', demo)
+    assert "tools/analysis/report.py work_dirs/demo --out work_dirs/demo/report" in demo
     assert 'tools/analysis/print_summary.py work_dirs/demo' in demo
     assert '.cache/lth_mm' not in _make_dry_run(repo_root, 'clean')
     assert '.cache/lth_mm' in _make_dry_run(repo_root, 'distclean')
