@@ -1,11 +1,30 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Helpers shared by the command-line tools: build a model from a config, offline."""
+"""Helpers shared by the command-line tools: check their files, build a model offline."""
 import copy
-from typing import Optional
+import os.path as osp
+import sys
+from typing import Mapping, Optional
 
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+
+
+def check_tool_files(inputs: Mapping[str, Optional[str]], out: Optional[str] = None,
+                     force: bool = False) -> None:
+    """Exit with one clear error, before any work, on a missing input or a file in the way.
+
+    Args:
+        inputs: what each path is (``'config'``, ``'checkpoint'``, ...) -> the path; None
+            paths (optional arguments not given) are skipped.
+        out: the file the tool will write; it must not exist unless ``force``.
+        force: the user passed ``--force``.
+    """
+    for what, path in inputs.items():
+        if path is not None and not osp.isfile(path):
+            sys.exit(f'error: {what} {path!r} does not exist.')
+    if out is not None and osp.exists(out) and not force:
+        sys.exit(f'error: {out!r} exists; choose another --out or pass --force.')
 
 
 def strip_init_cfg(cfg):

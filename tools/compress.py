@@ -106,14 +106,11 @@ def decompress(args) -> int:
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.input):
-        sys.exit(f'error: {args.input!r} does not exist.')
-    if args.ticket and not osp.isfile(args.ticket):
-        sys.exit(f'error: ticket {args.ticket!r} does not exist.')
+    from lth_mm.apis import check_tool_files
     if args.decompress and (args.ticket or args.fp16):
         sys.exit('error: --ticket and --fp16 apply when compressing, not with --decompress.')
-    if osp.exists(args.out) and not args.force:
-        sys.exit(f'error: {args.out!r} exists; choose another --out or pass --force.')
+    check_tool_files({'compact file' if args.decompress else 'checkpoint': args.input,
+                      'ticket': args.ticket}, args.out, args.force)
     return decompress(args) if args.decompress else compress(args)
 
 

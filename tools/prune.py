@@ -40,7 +40,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from lth_mm.apis import build_model_from_cfg
+    from lth_mm.apis import build_model_from_cfg, check_tool_files
     from lth_mm.pruning import (LotteryConfigError, LotterySettings, MaskSet, compute_masks,
                                 count_parameters, save_ticket, select_prunable,
                                 ticket_meta)
@@ -49,11 +49,8 @@ def main(argv=None):
     if not 0.0 < args.keep_ratio <= 1.0:
         sys.exit(f'error: --keep-ratio must be in (0, 1], got {args.keep_ratio} '
                  '(0.2 keeps 20% of the prunable weights = 80% sparsity).')
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} {path!r} does not exist.')
-    if osp.exists(args.out) and not args.force:
-        sys.exit(f'error: {args.out!r} exists; choose another --out or pass --force.')
+    check_tool_files(dict(config=args.config, checkpoint=args.checkpoint), args.out,
+                     args.force)
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -38,13 +38,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.source, 'source'), (args.config, 'config')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} {path!r} does not exist.')
-    if osp.exists(args.out) and not args.force:
-        sys.exit(f'error: {args.out!r} exists; choose another --out or pass --force.')
+    from lth_mm.apis import build_model_from_cfg, check_tool_files
+    check_tool_files(dict(source=args.source, config=args.config), args.out, args.force)
     import torch
-    from lth_mm.apis import build_model_from_cfg
     from lth_mm.pruning import LotteryConfigError, LotterySettings, save_ticket, select_prunable
     from lth_mm.transfer import TransferError, build_transfer_ticket
     cfg = Config.fromfile(args.config)
