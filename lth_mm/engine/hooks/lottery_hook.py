@@ -332,7 +332,7 @@ class LotteryHook(Hook):
             ticket=None if self.ticket_state is None else
             MaskSet.from_state_dict(self.ticket_state).as_bool(),
             given=None if self._given is None else self._given.masks.as_bool(),
-            has_rewind_state=self.snapshot is not None or self._needs_snapshot())
+            has_rewind_state=self.snapshot is not None)
 
     def _apply_masks(self, model, masks: Optional[Dict[str, torch.Tensor]]) -> None:
         if masks is None:
@@ -352,9 +352,6 @@ class LotteryHook(Hook):
             return
         if source == R.REWIND:
             if self.snapshot is None:
-                if self.round == 0:  # a given ticket's first round: its initial state
-                    self._load_given_values(runner, model)
-                    return
                 raise RewindError(f'round {self.round} needs the rewind state but round 0 '
                                   'ended before taking it (internal error).')
             model.load_state_dict(self.snapshot, strict=True)  # copies into live tensors
