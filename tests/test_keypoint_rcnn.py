@@ -25,7 +25,7 @@ from lth_mm.models import (heatmaps_to_keypoints, keypoint_heatmap_targets,
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_MINI = osp.abspath(osp.join(REPO, '..', 'shared', 'data', 'coco_mini'))
 CFG_DIR = osp.join(REPO, 'configs', 'keypoint_rcnn')
-QUICKSTART = osp.join(CFG_DIR, 'keypoint-rcnn_r18_fpn_lth-keep20_synthetic.py')
+QUICKSTART = osp.join(CFG_DIR, 'keypoint-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py')
 R18_KEEP20 = 'configs/keypoint_rcnn/keypoint-rcnn_r18_fpn_lth-keep20-rw3535it_90k_coco.py'
 TINY = dict(num_train=4, num_val=2, img_size=64, seed=0)
 

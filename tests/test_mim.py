@@ -3,7 +3,8 @@
 `mim search lth_mm` lists every config of the zoo (from model-index.yml and the
 metafiles); `mim train lth_mm <detection quickstart> --cfg-options <tiny data>` runs a
 dense round and a ticket round and writes the summary; `mim test lth_mm <config>
---checkpoint <round_1/final.pth>` evaluates the ticket and prints the metrics.
+--checkpoint <round_1/final.pth>` evaluates the ticket and prints the metrics; the synthetic
+transfer chain (classifier ticket -> detector) runs through `mim train` as a user runs it.
 """
 import importlib.util
 import json
@@ -98,3 +99,47 @@ def test_mim_train_then_test_the_detection_quickstart(mim, tmp_path):
                 *test_opts], cwd=tmp_path)
     assert 'Testing command is' in out
     assert 'coco/bbox_mAP' in out, out[-3000:]
+
+
+def test_mim_train_runs_the_synthetic_transfer_chain(mim, tmp_path):
+    """The transfer chain as configs/transfer/README.md gives it: `mim train` the mmpretrain
+    classifier ticket, then `mim train` the detector config that carries it; the detector's
+    backbone is masked exactly where the classifier ticket is zero, FPN and heads dense."""
+    pytest.importorskip('mmpretrain')
+    import torch
+    from lth_mm import paths
+    from lth_mm.pruning import load_ticket
+    cls_dir, det_dir = tmp_path / 'cls', tmp_path / 'det'
+    cls_root = str(tmp_path / 'cls_data') + '/'
+    cls_opts = [f'{k}.dataset.data_root={cls_root}' for k in
+                ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    cls_opts += [f'{k}.dataset.synthetic.{a}={v}' for k in
+                 ('train_dataloader', 'val_dataloader', 'test_dataloader')
+                 for a, v in dict(num_train=4, num_val=2, img_size=64, crop_size=16).items()]
+    _run([mim, 'train', 'lth_mm', 'configs/transfer/resnet18-w32_lth-keep20_synthetic-cls.py',
+          '--gpus', '0', '--work-dir', str(cls_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+          'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1', *cls_opts],
+         cwd=tmp_path)
+    source = paths.final_checkpoint(str(cls_dir), 1)
+    data_root = str(tmp_path / 'data') + '/'
+    det_opts = tiny_options(data_root, ['train_dataloader', 'val_dataloader'],
+                            ['val_evaluator']) + [
+        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+        'default_hooks.checkpoint.interval=1',
+        f'model.backbone.init_cfg.checkpoint={paths.final_checkpoint(str(cls_dir), 0)}',
+        f'lottery.transfer.source={source}']
+    _run([mim, 'train', 'lth_mm',
+          'configs/transfer/mask-rcnn_r18-w32_fpn_lth-imagenet-keep20_synthetic-easy.py',
+          '--gpus', '0', '--work-dir', str(det_dir), '--cfg-options', *det_opts], cwd=tmp_path)
+    rows = json.loads((det_dir / 'lottery_summary.json').read_text())['rounds']
+    assert len(rows) == 1 and 'coco/bbox_mAP' in rows[0]['metrics']
+    cls_state = torch.load(source, map_location='cpu', weights_only=False)['state_dict']
+    masks = load_ticket(paths.ticket(str(det_dir), 0)).masks
+    conv = 'backbone.layer2.0.conv1.weight'
+    assert torch.equal(masks[conv].bool(), cls_state[conv] != 0)
+    assert (cls_state[conv] == 0).float().mean() > 0.5  # the classifier ticket is sparse
+    assert not any(n.startswith(('neck.', 'roi_head.', 'rpn_head.')) and not masks[n].all()
+                   for n in masks.names())
+    final = torch.load(paths.final_checkpoint(str(det_dir), 0), map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert torch.all(final[conv][cls_state[conv] == 0] == 0)  # held through fine-tuning

@@ -269,7 +269,7 @@ def test_synthetic_cls_crops(tmp_path):
     ('keypoint-rcnn_r18_fpn_lth-imagenet-keep20_90k_coco.py', 'imagenet'),
     ('faster-rcnn_r50_fpn_lth-masktransfer-keep20_12e_voc07.py', 'mask'),
     ('td-hm_res18_lth-task-from-mask-rcnn-keep20_8xb64-210e_coco-256x192.py', 'task'),
-    ('faster-rcnn_r18_fpn_lth-imagenet-keep20_synthetic.py', 'imagenet'),
+    ('mask-rcnn_r18-w32_fpn_lth-imagenet-keep20_synthetic-easy.py', 'imagenet'),
 ])
 def test_transfer_configs_validate(name, mode):
     from mmengine.config import Config

@@ -11,7 +11,9 @@
 #   * 96 px images and anchors half mmdet's size (16-256 px) to match the shapes;
 #   * the easier synthetic variant: <= 3 shapes on a plain background, none smaller than
 #     1/5 of the image (still 4 classes, occlusion and masks to segment);
-#   * AdamW at 2e-3 with a short warm-up and a step decay; seeded and deterministic.
+#   * AdamW at 5e-4 with a short warm-up and a step decay; seeded and deterministic.
+#     (At 2e-3 the dense model stalled at bbox mAP 0.375 while both sparse rounds reached
+#     0.73-0.79: a regime effect, not a lottery one. 1e-3 gave dense 0.668, 5e-4 0.708.)
 #
 #   mim train lth_mm configs/demo/mask-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py
 _base_ = [
@@ -57,7 +59,7 @@ test_evaluator = val_evaluator
 
 max_epochs = 7
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(optimizer=dict(lr=0.002))
+optim_wrapper = dict(optimizer=dict(lr=0.0005))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,

@@ -1,15 +1,16 @@
 # Quickstart: Keypoint R-CNN R18-FPN on the embedded synthetic shapes (4 classes, 5
 # keypoints each: top, right, bottom, left, centre), a full lottery experiment on CPU:
 # the dense model (round 0) and its magnitude ticket keeping 20% of the prunable weights
-# (round 1, late reset to 1/2 epoch), each evaluated with box AP and keypoint AP.
+# (round 1, late reset), each evaluated with box AP and keypoint AP.
 #
-#   mim train lth_mm configs/keypoint_rcnn/keypoint-rcnn_r18_fpn_lth-keep20_synthetic.py
+#   mim train lth_mm configs/keypoint_rcnn/keypoint-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py
 #
-# CPU-sized like configs/quickstart/: 128 px images, a 128-channel FPN and heads, 64
-# sampled RoIs, 256-d box fcs, AdamW, from scratch. The keypoint head keeps the paper's
-# structure (3x3 convs + ReLU, deconv, bilinear x2 to 56x56, spatial softmax loss) with
-# 4 convs of 128 channels instead of 8 of 512: the paper's head costs ~3.7 GMAC per RoI,
-# 30x this one, which would dominate a CPU step.
+# CPU-sized like the demo (configs/demo/, docs/demo.md): a narrow ResNet-18 (32 base
+# channels), a 64-channel FPN, RPN and box head, 96 px images of the easier synthetic
+# variant (the demo's data: one generated copy serves both), AdamW from scratch. The
+# keypoint head keeps the paper's structure (3x3 convs + ReLU, deconv, bilinear x2 to
+# 56x56, spatial softmax loss) with 4 convs of 64 channels instead of 8 of 512: the
+# paper's head costs ~3.7 GMAC per RoI, which would dominate a CPU step.
 _base_ = [
     './_base_/keypoint-rcnn_r18_fpn.py',
     'mmdet::_base_/default_runtime.py',
@@ -17,28 +18,35 @@ _base_ = [
 ]
 num_classes = 4
 num_keypoints = 5
-neck_channels = 128
+width = 32  # ResNet-18 base channels (64 in the standard network)
+neck_channels = 64
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
-    backbone=dict(frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(out_channels=neck_channels),
-    rpn_head=dict(in_channels=neck_channels, feat_channels=neck_channels),
+    # From scratch (no ImageNet weights offline): train every stage, batch statistics.
+    backbone=dict(base_channels=width, stem_channels=width, frozen_stages=-1,
+                  norm_eval=False, init_cfg=None),
+    neck=dict(in_channels=[width, 2 * width, 4 * width, 8 * width],
+              out_channels=neck_channels),
+    rpn_head=dict(in_channels=neck_channels, feat_channels=neck_channels,
+                  anchor_generator=dict(scales=[4])),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=neck_channels),
         bbox_head=dict(in_channels=neck_channels, num_classes=num_classes,
                        fc_out_channels=256),
         keypoint_roi_extractor=dict(out_channels=neck_channels),
         keypoint_head=dict(in_channels=neck_channels, num_keypoints=num_keypoints,
-                           num_convs=4, conv_out_channels=128)),
+                           num_convs=4, conv_out_channels=64)),
     train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=30)))
+        rpn=dict(sampler=dict(num=128)),
+        rpn_proposal=dict(nms_pre=500, max_per_img=100),
+        rcnn=dict(sampler=dict(num=32))),
+    test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=100), rcnn=dict(max_per_img=20)))
 
 dataset_type = 'SyntheticKeypointDataset'
-data_root = 'data/lth_synthetic_128/'
-# The same data as configs/quickstart/ (one generated copy serves every quickstart).
-synthetic = dict(num_train=200, num_val=30, img_size=128, seed=0)
+# The demo's data (configs/demo/): one generated copy serves both.
+data_root = 'data/lth_synthetic_demo_96/'
+synthetic = dict(num_train=400, num_val=50, img_size=96, seed=0,
+                 max_shapes=3, background='solid', min_size_frac=0.2)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadKeypointAnnotations', with_bbox=True),
@@ -55,7 +63,7 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 train_dataloader = dict(
-    batch_size=2,
+    batch_size=4,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -80,7 +88,7 @@ val_evaluator = dict(type='CocoKeypointMetric',
                      metric=['bbox', 'keypoints'])
 test_evaluator = val_evaluator
 
-max_epochs = 4
+max_epochs = 7
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -98,7 +106,7 @@ default_hooks = dict(
                     save_best='coco/keypoints_mAP', rule='greater'),
     logger=dict(type='LoggerHook', interval=20))
 randomness = dict(seed=0)
-auto_scale_lr = dict(enable=False, base_batch_size=2)
+auto_scale_lr = dict(enable=False, base_batch_size=4)
 # Late resetting at half an epoch = iteration 50, the end of the warm-up (the paper resets
 # past the warm-up: iteration 3535 of 90k).
 lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=0.5)

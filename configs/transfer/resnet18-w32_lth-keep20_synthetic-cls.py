@@ -1,15 +1,18 @@
 # The small-scale stand-in for an ImageNet ticket (docs/transfer.md, part 4): mmpretrain's
-# ResNet-18 classifier on 32 px crops of the synthetic shapes (4 classes; another image set
-# than the detector's), one-shot lottery with the paper's ImageNet scope (every conv except
+# ResNet-18, narrowed like the demo's detector backbone (32 base channels, so that its
+# weights fit configs/demo/ and the transfer config beside this one), classifying 32 px
+# crops of the synthetic shapes (4 classes; another image set than the detector's), one-shot lottery with the paper's ImageNet scope (every conv except
 # the 1x1 shortcuts, the fc dense) keeping 20%, late reset at a quarter epoch. Round 0 is
 # the dense "pretrained" classifier, round 1 the ticket (its final.pth: values and zeros).
 # CPU: a couple of minutes.
-#   mim train lth_mm configs/transfer/resnet18_lth-keep20_synthetic-cls.py --gpus 0
+#   mim train lth_mm configs/transfer/resnet18-w32_lth-keep20_synthetic-cls.py --gpus 0
 _base_ = [
     'mmpretrain::_base_/models/resnet18.py', 'mmpretrain::_base_/default_runtime.py',
     '../_base_/lottery.py'
 ]
-model = dict(head=dict(num_classes=4, topk=(1, )))
+width = 32  # ResNet-18 base channels (64 in the standard network), as in configs/demo/
+model = dict(backbone=dict(base_channels=width, stem_channels=width),
+             head=dict(num_classes=4, in_channels=8 * width, topk=(1, )))
 data_root = 'data/lth_synthetic_cls/'
 synthetic = dict(num_train=300, num_val=60, img_size=128, seed=1, crop_size=32)
 data_preprocessor = dict(num_classes=4, mean=[123.675, 116.28, 103.53],
