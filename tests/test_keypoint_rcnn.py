@@ -394,7 +394,8 @@ def test_quickstart_lottery_rounds_through_the_runner(synthetic_root, tmp_path):
     cfg = _config(QUICKSTART)
     for key, split in (('train_dataloader', 'train'), ('val_dataloader', 'val'),
                        ('test_dataloader', 'val')):
-        cfg[key].dataset.update(data_root=synthetic_root, synthetic=TINY)
+        cfg[key].dataset.data_root = synthetic_root
+        cfg[key].dataset.synthetic = dict(TINY)  # replaces the quickstart's easy variant
         cfg[key].update(batch_size=2)
     for key in ('val_evaluator', 'test_evaluator'):
         cfg[key].ann_file = osp.join(synthetic_root, 'annotations', 'instances_val.json')
