@@ -13,7 +13,7 @@
 # paper's head costs ~3.7 GMAC per RoI, which would dominate a CPU step.
 _base_ = [
     './_base_/keypoint-rcnn_r18_fpn.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/schedules/synthetic_adamw_3e.py',  # AdamW 1e-3, clipping, runtime
     '../_base_/lottery_det.py',
 ]
 num_classes = 4
@@ -89,24 +89,13 @@ val_evaluator = dict(type='CocoKeypointMetric',
 test_evaluator = val_evaluator
 
 max_epochs = 7
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.05),
-    clip_grad=dict(max_norm=10, norm_type=2))
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
          milestones=[max_epochs - 1], gamma=0.1)
 ]
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1,
-                    save_best='coco/keypoints_mAP', rule='greater'),
-    logger=dict(type='LoggerHook', interval=20))
-randomness = dict(seed=0)
-auto_scale_lr = dict(enable=False, base_batch_size=4)
+default_hooks = dict(checkpoint=dict(interval=max_epochs, save_best='coco/keypoints_mAP'))
 # Late resetting at half an epoch = iteration 50, the end of the warm-up (the paper resets
 # past the warm-up: iteration 3535 of 90k).
 lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=0.5)
