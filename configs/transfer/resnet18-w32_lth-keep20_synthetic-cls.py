@@ -1,8 +1,9 @@
 # The small-scale stand-in for an ImageNet ticket (docs/transfer.md, part 4): mmpretrain's
 # ResNet-18, narrowed like the demo's detector backbone (32 base channels, so that its
 # weights fit configs/demo/ and the transfer config beside this one), classifying 32 px
-# crops of the synthetic shapes (4 classes; another image set than the detector's), one-shot lottery with the paper's ImageNet scope (every conv except
-# the 1x1 shortcuts, the fc dense) keeping 20%, late reset at a quarter epoch. Round 0 is
+# crops of the synthetic shapes (4 classes; another image set than the detector's),
+# one-shot lottery with the paper's ImageNet scope (every conv except the 1x1 shortcuts,
+# the fc dense) keeping 20%, late reset at a quarter epoch. Round 0 is
 # the dense "pretrained" classifier, round 1 the ticket (its final.pth: values and zeros).
 # CPU: a couple of minutes.
 #   mim train lth_mm configs/transfer/resnet18-w32_lth-keep20_synthetic-cls.py --gpus 0
