@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lth_mm.analysis import (EarlyBirdTracker, coco_eval, difficulty_bins, frequency_bins,
-                             keypoint_error_analysis, mask_hamming, mask_iou,
+                             mask_hamming, mask_iou,
                              per_category_ap, per_layer_stats, stable_from)
 from lth_mm.analysis.coco_breakdown import percent_change, size_changes
 from lth_mm.analysis.early_bird import iou_from_hamming, packed_hamming, packed_iou
@@ -96,58 +96,6 @@ def test_tide_localisation_error(tmp_path):
     e = _tide(tmp_path, gt, [_det(1, [10, 10, 40, 40]), _det(2, [120, 100, 40, 40])])
     assert e['Loc'] > 0
     assert e['Cls'] == 0 and e['Bkg'] == 0 and e['Dupe'] == 0
-
-
-# ----------------------------------------------------------------- keypoint taxonomy
-SIGMAS = [0.1, 0.1, 0.1]
-FLIP = [0, 2, 1]  # nose, left, right
-
-
-def _person(i, dx, area=10000):
-    k = [30 + dx, 10, 2, 0 + dx, 40, 2, 60 + dx, 40, 2]
-    return {'id': i, 'image_id': 1, 'category_id': 1, 'keypoints': k, 'num_keypoints': 3,
-            'area': area, 'bbox': [dx, 0, 100, 100], 'iscrowd': 0}
-
-
-def _kp_gt():
-    return {'images': [{'id': 1, 'width': 600, 'height': 200}],
-            'categories': [{'id': 1, 'name': 'person'}],
-            'annotations': [_person(1, 0), _person(2, 300)]}
-
-
-def _kp_det(kpts, score):
-    return {'image_id': 1, 'category_id': 1, 'keypoints': list(kpts), 'score': score}
-
-
-def test_keypoints_perfect_and_swap():
-    a, b = _person(1, 0)['keypoints'], _person(2, 300)['keypoints']
-    swapped = list(a)
-    swapped[0:2] = b[0:2]  # person A's nose detected on person B's nose
-    res = keypoint_error_analysis(_kp_gt(), [_kp_det(swapped, 0.9), _kp_det(b, 0.8)],
-                                  SIGMAS, FLIP)
-    assert res['counts'] == {'good': 5, 'miss': 0, 'swap': 1, 'inversion': 0, 'jitter': 0}
-    assert res['bkg_fp'] == 0 and res['fn'] == 0
-    assert res['ap']['original'] < 1
-    assert res['ap']['swap'] == pytest.approx(1.0)  # fixing the swap fixes everything
-    assert res['ap_gain']['swap'] > 0 and res['ap_gain']['miss'] == 0
-
-
-def test_keypoints_inversion_jitter_miss_and_background():
-    a, b = _person(1, 0)['keypoints'], _person(2, 300)['keypoints']
-    inv = list(a)
-    inv[3:5], inv[6:8] = a[6:8], a[3:5]  # left and right exchanged
-    jit_miss = list(b)
-    jit_miss[0] += 15  # ks = exp(-225/800) = 0.75: jitter
-    jit_miss[3] -= 150  # far from everything: miss
-    bkg = [500, 150, 1, 520, 180, 1, 540, 180, 1]  # matches nobody
-    res = keypoint_error_analysis(_kp_gt(), [_kp_det(inv, 0.9), _kp_det(jit_miss, 0.8),
-                                             _kp_det(bkg, 0.95)], SIGMAS, FLIP)
-    assert res['counts'] == {'good': 2, 'miss': 1, 'swap': 0, 'inversion': 2, 'jitter': 1}
-    assert res['bkg_fp'] == 1 and res['fn'] == 0
-    assert res['ap']['jitter'] < 1  # the background FP still outscores the persons
-    assert res['ap']['bkg_fp'] == pytest.approx(1.0)
-    for t in ('miss', 'inversion', 'jitter'):
-        assert res['ap_gain'][t] >= 0
 
 
 # ----------------------------------------------------------------- early bird / layers
