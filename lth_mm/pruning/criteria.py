@@ -4,13 +4,21 @@
 Every criterion takes the current weights and the current masks (weights already pruned stay
 pruned) and returns new boolean masks. Keep counts are always relative to the *total* number
 of prunable weights, so a keep ratio is cumulative over rounds.
+
+Criteria are entries of the :data:`~lth_mm.pruning.registry.CRITERIA` registry, called as
+``fn(weights, masks, keep, *, generator=None, min_density=None, **options)``. With
+``min_density`` every tensor keeps at least ``ceil(min_density * numel)`` weights (its
+largest by magnitude; :func:`~lth_mm.pruning.collapse.floor_count`); the floors come out of
+the same total budget ``round(keep * N)``, which stays exact.
 """
-from typing import Dict, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 
 import torch
 
+from .collapse import floor_counts
+from .registry import CRITERIA
+
 Tensor = torch.Tensor
-CRITERIA = ('global_magnitude', 'layerwise_magnitude', 'random')
 
 
 def _count(keep: float, n: int) -> int:
@@ -113,8 +121,20 @@ def _sampled_bracket(weights, masks, names, all_alive, k: int, total: int):
     return float(arr[ranks[0]]), float(arr[ranks[1]])
 
 
+def _reserve_floors(weights, masks, floors):
+    """The ``floors[n]`` largest live weights of each tensor (ties: lowest index)."""
+    out = {}
+    for n, f in floors.items():
+        if f > 0:
+            score = _alive_scores(weights[n], masks[n], bool(masks[n].all())).flatten()
+            out[n] = _topk_mask(score, f).view_as(weights[n])
+    return out
+
+
+@CRITERIA.register_module(name='global_magnitude')
 def global_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
-                     keep: float) -> Dict[str, Tensor]:
+                     keep: float, *, generator: Optional[torch.Generator] = None,
+                     min_density: Optional[float] = None) -> Dict[str, Tensor]:
     """One magnitude threshold over all prunable weights (the paper's default).
 
     Ties at the threshold are kept in order of the concatenated (flattened, in ``weights``
@@ -127,17 +147,40 @@ def global_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
     of the size of all weights is allocated besides the returned masks (1 byte a weight);
     if the bracket misses (adversarial ties), an exact full selection is used instead.
 
+    With ``min_density``, each tensor's ``ceil(min_density * numel)`` largest weights are
+    kept first and the rest of the budget goes by the global threshold over the other
+    weights (which rises: tensors above their floor keep a subset of what they would keep
+    without one).
+
     Args:
         weights: prunable weights by name.
         masks: current masks (bool or 0/1), same names and shapes.
         keep: cumulative fraction of all prunable weights to keep.
+        generator: unused (the registry's common signature).
+        min_density: per-tensor density floor, or None.
 
     Returns:
         dict[str, Tensor]: boolean masks keeping exactly ``round(keep * N)`` weights.
     """
+    total = sum(w.numel() for w in weights.values())
+    k = _count(keep, total)
+    floors = floor_counts(masks, min_density, k, 'global_magnitude')
+    if not any(floors.values()):
+        return _global_topk(weights, masks, k)
+    reserved = _reserve_floors(weights, masks, floors)
+    rest = {n: masks[n].bool() & ~reserved[n] if n in reserved else masks[n]
+            for n in weights}
+    out = _global_topk(weights, rest, k - sum(floors.values()))
+    for n, r in reserved.items():
+        out[n] |= r
+    return out
+
+
+def _global_topk(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
+                 k: int) -> Dict[str, Tensor]:
+    """The ``k`` largest live magnitudes over all tensors (see :func:`global_magnitude`)."""
     names = list(weights)
     total = sum(weights[n].numel() for n in names)
-    k = _count(keep, total)
     alive_counts = {n: int(torch.count_nonzero(masks[n])) for n in names}
     alive = sum(alive_counts.values())
     if k > alive:
@@ -202,19 +245,29 @@ def global_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
     return out
 
 
+@CRITERIA.register_module(name='layerwise_magnitude')
 def layerwise_magnitude(weights: Dict[str, Tensor], masks: Dict[str, Tensor],
-                        keep: float) -> Dict[str, Tensor]:
+                        keep: float, *, generator: Optional[torch.Generator] = None,
+                        min_density: Optional[float] = None) -> Dict[str, Tensor]:
     """The same keep fraction in every tensor (per-tensor magnitude top-k).
+
+    Every tensor keeps ``round(keep * numel)``; ``min_density`` (at most ``keep``) only
+    lifts a tensor whose rounding falls under its floor, to ``ceil(min_density * numel)``
+    (a small tensor at ``min_density == keep``), so the total may exceed
+    ``round(keep * N)`` by those few weights.
 
     Args:
         weights: prunable weights by name.
         masks: current masks.
         keep: cumulative fraction of each tensor to keep.
+        generator: unused (the registry's common signature).
+        min_density: per-tensor density floor, or None.
 
     Returns:
         dict[str, Tensor]: boolean masks.
     """
-    counts = {n: _count(keep, w.numel()) for n, w in weights.items()}
+    floors = floor_counts(masks, min_density, None, 'layerwise_magnitude')
+    counts = {n: max(_count(keep, w.numel()), floors[n]) for n, w in weights.items()}
     _check_alive(counts, masks, 'layerwise_magnitude')
     scores = _scores(weights, masks)
     return {n: _topk_mask(scores[n].flatten(), counts[n]).view_as(weights[n]) for n in weights}
@@ -243,38 +296,61 @@ def random_with_counts(reference: Dict[str, Tensor],
     return out
 
 
-def compute_masks(criterion: str, weights: Dict[str, Tensor], masks: Dict[str, Tensor],
-                  keep: float, generator: Optional[torch.Generator] = None) -> Dict[str, Tensor]:
-    """Dispatch to a criterion by name.
-
-    ``'random'`` keeps the per-tensor counts that global magnitude pruning would give, at
-    random positions among the weights that are still alive.
+@CRITERIA.register_module(name='random')
+def random_criterion(weights: Dict[str, Tensor], masks: Dict[str, Tensor], keep: float, *,
+                     generator: Optional[torch.Generator] = None,
+                     min_density: Optional[float] = None) -> Dict[str, Tensor]:
+    """Per-tensor counts of the global magnitude mask, at random live positions.
 
     Args:
-        criterion: one of :data:`CRITERIA`.
+        weights, masks, keep, min_density: as in :func:`global_magnitude` (the floor acts
+            through the counts copied from it).
+        generator: CPU random generator.
+
+    Returns:
+        dict[str, Tensor]: boolean masks.
+    """
+    ref = global_magnitude(weights, masks, keep, min_density=min_density)
+    out = {}
+    for n, m in masks.items():
+        alive = m.bool().flatten().nonzero().flatten().cpu()
+        k = int(ref[n].sum())
+        flat = torch.zeros(m.numel(), dtype=torch.bool)
+        flat[alive[torch.randperm(alive.numel(), generator=generator)[:k]]] = True
+        out[n] = flat.view(m.shape).to(m.device)
+    return out
+
+
+# 'random' is a control criterion: it has no "mask of now" to track (early-bird hooks).
+random_criterion.random = True
+
+
+def compute_masks(criterion: Union[str, Mapping[str, Any]], weights: Dict[str, Tensor],
+                  masks: Dict[str, Tensor], keep: float,
+                  generator: Optional[torch.Generator] = None,
+                  min_density: Optional[float] = None) -> Dict[str, Tensor]:
+    """Run a criterion of the :data:`~lth_mm.pruning.registry.CRITERIA` registry.
+
+    Args:
+        criterion: a registered name (``'global_magnitude'``, ``'layerwise_magnitude'``,
+            ``'lamp'``, ``'random'``) or ``dict(type=NAME, **options)``.
         weights: prunable weights by name.
-        masks: current masks.
+        masks: current masks (already-pruned weights stay pruned).
         keep: cumulative keep ratio.
         generator: random generator for ``'random'``.
+        min_density: per-tensor density floor (``lottery.min_density``), or None.
 
     Returns:
         dict[str, Tensor]: new boolean masks.
+
+    Raises:
+        ValueError: unknown criterion or option, or an impossible floor/keep ratio.
     """
-    if criterion == 'global_magnitude':
-        return global_magnitude(weights, masks, keep)
-    if criterion == 'layerwise_magnitude':
-        return layerwise_magnitude(weights, masks, keep)
-    if criterion == 'random':
-        ref = global_magnitude(weights, masks, keep)
-        out = {}
-        for n, m in masks.items():
-            alive = m.bool().flatten().nonzero().flatten().cpu()
-            k = int(ref[n].sum())
-            flat = torch.zeros(m.numel(), dtype=torch.bool)
-            flat[alive[torch.randperm(alive.numel(), generator=generator)[:k]]] = True
-            out[n] = flat.view(m.shape).to(m.device)
-        return out
-    raise ValueError(f'lottery.criterion must be one of {CRITERIA}, got {criterion!r}.')
+    try:
+        fn, options = CRITERIA.split(criterion)
+    except (KeyError, TypeError) as e:
+        raise ValueError(f'lottery.criterion: {e.args[0]}') from None
+    return fn(weights, masks, keep, generator=generator, min_density=min_density, **options)
 
 
 def permute_within(weights: Dict[str, Tensor],

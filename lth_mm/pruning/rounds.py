@@ -17,7 +17,7 @@ A level of iterative magnitude pruning is "prune, then train" (open_lth's
   (Frankle & Carbin's random-reinitialisation control; see :data:`FRESH_INIT`).
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 import torch
 
@@ -60,13 +60,14 @@ def round_start(kind: str,
                 weights: Callable[[], Masks],
                 current: Optional[Masks],
                 keep_ratio: float,
-                criterion: str,
+                criterion: Union[str, Mapping[str, Any]],
                 generator: torch.Generator,
                 rewind_mode: str = 'restart',
                 rewind_iter: int = 0,
                 ticket: Optional[Masks] = None,
                 given: Optional[Masks] = None,
-                has_rewind_state: bool = False) -> RoundStart:
+                has_rewind_state: bool = False,
+                min_density: Optional[float] = None) -> RoundStart:
     """Decide the masks and the starting weights of a round.
 
     Args:
@@ -75,7 +76,8 @@ def round_start(kind: str,
             weights); called only when a mask is computed from them.
         current: the masks in force (None before the first pruning).
         keep_ratio: cumulative fraction of prunable weights this round keeps.
-        criterion: a name of :data:`lth_mm.pruning.CRITERIA`.
+        criterion: a registered criterion name or ``dict(type=NAME, **options)``
+            (:data:`lth_mm.pruning.CRITERIA`).
         generator: random generator of the random criterion and controls.
         rewind_mode: ``'restart'``, ``'continue'`` or ``'lr'``.
         rewind_iter: the rewind point (iterations of round 0).
@@ -83,6 +85,10 @@ def round_start(kind: str,
         given: a given ticket's masks (for ``given_ticket``).
         has_rewind_state: whether a rewind state exists (``rewind_from`` for a given
             ticket).
+        min_density: per-tensor density floor passed to the criterion of a ``ticket``
+            round (``lottery.min_density``). The controls need none: ``random_ticket``
+            copies the ticket's per-tensor counts and ``random_reinit`` its mask, so the
+            ticket's floor holds for them too; given tickets are not pruned.
 
     Returns:
         RoundStart: the masks, where the weights come from and the start iteration.
@@ -102,7 +108,8 @@ def round_start(kind: str,
         w = weights()
         alive = current if current is not None else {
             n: torch.ones_like(t, dtype=torch.bool) for n, t in w.items()}
-        masks = compute_masks(criterion, w, alive, keep_ratio, generator)
+        masks = compute_masks(criterion, w, alive, keep_ratio, generator,
+                              min_density=min_density)
         if rewind_mode == 'lr':
             return RoundStart(masks=masks, weights=KEEP)
         return RoundStart(masks=masks, weights=REWIND,

@@ -9,7 +9,7 @@ import difflib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, List, Mapping, Optional, Sequence
 
-from .criteria import CRITERIA
+from .registry import CRITERIA, criterion_name
 from .schedule import SCHEDULES, ScheduleError, keep_ratios
 from .scope import PRESETS, ScopeError, resolve_groups
 
@@ -44,7 +44,12 @@ class LotterySettings:
         groups: module groups to restrict the scope to (VOC ablation presets).
         include: regexes a prunable name must match (any).
         exclude: regexes that drop a name.
-        criterion: ``'global_magnitude'`` | ``'layerwise_magnitude'`` | ``'random'``.
+        criterion: a registered criterion (:data:`~lth_mm.pruning.registry.CRITERIA`):
+            ``'global_magnitude'`` | ``'layerwise_magnitude'`` | ``'lamp'`` | ``'random'``,
+            or ``dict(type=NAME, **options)``.
+        min_density: per-tensor density floor of every pruning (None = off, the paper):
+            each prunable tensor keeps at least ``ceil(min_density * numel)`` weights, its
+            largest, taken from the same total budget; at most the final keep ratio.
         controls: extra control rounds after the last round, from the final ticket:
             ``'random_ticket'`` (same per-layer counts, random positions) and
             ``'random_reinit'`` (same mask, weights re-initialised at random).
@@ -76,7 +81,8 @@ class LotterySettings:
     groups: Optional[List[str]] = None
     include: Optional[List[str]] = None
     exclude: Optional[List[str]] = None
-    criterion: str = 'global_magnitude'
+    criterion: Any = 'global_magnitude'
+    min_density: Optional[float] = None
     controls: List[str] = field(default_factory=list)
     rewind_iter: Optional[int] = None
     rewind_epochs: Optional[float] = None
@@ -120,8 +126,9 @@ class LotterySettings:
             raise LotteryConfigError(
                 f'Unknown lottery key(s): {", ".join(msgs)}. Valid keys: {", ".join(valid)}. '
                 'See configs/_base_/lottery.py for what each key does.')
-        if isinstance(cfg.get('transfer'), Mapping):  # a ConfigDict: keep plain types only
-            cfg['transfer'] = dict(cfg['transfer'])
+        for k in ('transfer', 'criterion'):  # a ConfigDict: keep plain types only
+            if isinstance(cfg.get(k), Mapping):
+                cfg[k] = dict(cfg[k])
         for k in ('sparsities', 'groups', 'include', 'exclude', 'controls'):
             if isinstance(cfg.get(k), (tuple, str)):
                 cfg[k] = [cfg[k]] if isinstance(cfg[k], str) else list(cfg[k])
@@ -140,8 +147,11 @@ class LotterySettings:
         if self.rewind_weights not in REWIND_WEIGHTS:
             raise err(f'lottery.rewind_weights must be one of {REWIND_WEIGHTS}, '
                       f'got {self.rewind_weights!r}.')
-        if self.criterion not in CRITERIA:
-            raise err(f'lottery.criterion must be one of {CRITERIA}, got {self.criterion!r}.')
+        try:
+            CRITERIA.split(self.criterion)
+        except (KeyError, TypeError) as e:
+            raise err(f'lottery.criterion: {e.args[0]} (a name or dict(type=NAME, ...); '
+                      f'registered: {sorted(CRITERIA)}).') from None
         if self.schedule not in SCHEDULES:
             raise err(f'lottery.schedule must be one of {SCHEDULES}, got {self.schedule!r}.')
         if self.rewind_mode not in REWIND_MODES:
@@ -184,6 +194,28 @@ class LotterySettings:
             self.keep_ratios()
         except ScheduleError as e:
             raise err(str(e)) from e
+        self._validate_min_density()
+
+    def _validate_min_density(self) -> None:
+        md = self.min_density
+        if md is None:
+            return
+        err = LotteryConfigError
+        if isinstance(md, bool) or not isinstance(md, (int, float)) or not 0 < md <= 1:
+            raise err(f'lottery.min_density must be None or in (0, 1], got {md!r}.')
+        if self.given_ticket:
+            raise err('lottery.min_density acts when a round prunes; a given ticket '
+                      '(lottery.ticket / lottery.transfer) is not pruned. Drop min_density.')
+        keep = min(k for k in self.keep_ratios() if k is not None)
+        if md > keep:
+            raise err(f'lottery.min_density={md} is above the final keep ratio {keep:.6g}: '
+                      'no tensor could keep that density. Use a floor below the keep ratio '
+                      '(e.g. 0.01).')
+
+    @property
+    def criterion_name(self) -> str:
+        """The registry name of :attr:`criterion` (a name or a ``type=`` dict)."""
+        return criterion_name(self.criterion)
 
     def _validate_transfer(self) -> None:
         if self.transfer is None:
