@@ -19,17 +19,69 @@ from .fileio import atomic_write_json, atomic_write_text
 ROUND_EXTRAS_KEY = 'lottery/round_extras'
 
 # Headline metrics shown in the table: mmdet COCO/VOC and mmpose COCO keys.
-_HEADLINE = re.compile(r'(bbox_mAP|segm_mAP|/AP|/mAP|^mAP)$')
+_HEADLINE = re.compile(r'(bbox_mAP|segm_mAP|keypoints_mAP|/AP|/mAP|^mAP)$')
+# The task's main metric comes first: keypoint AP (lth_mm's and mmpose's keys) for keypoint
+# models, then box and mask AP (Mask R-CNN: both), then the rest in first-seen order.
+_MAIN_ORDER = (re.compile(r'keypoints_mAP$'), re.compile(r'^(coco|kpt)/AP$'),
+               re.compile(r'bbox_mAP$'), re.compile(r'segm_mAP$'))
+
+
+def _rank(key: str) -> int:
+    for i, pat in enumerate(_MAIN_ORDER):
+        if pat.search(key):
+            return i
+    return len(_MAIN_ORDER)
 
 
 def headline_metrics(rows: Sequence[dict], limit: int = 4) -> List[str]:
-    """The metric keys worth a column (e.g. ``coco/bbox_mAP``), in first-seen order."""
+    """The metric keys worth a column, the task's main metric first.
+
+    Args:
+        rows: summary rows (each with ``metrics``).
+        limit: at most this many keys.
+
+    Returns:
+        list[str]: e.g. ``['coco/keypoints_mAP', 'coco/bbox_mAP']`` for Keypoint R-CNN,
+        ``['coco/bbox_mAP', 'coco/segm_mAP']`` for Mask R-CNN.
+    """
     keys = []
     for row in rows:
         for k in row.get('metrics', {}):
             if _HEADLINE.search(k) and k not in keys:
                 keys.append(k)
+    keys.sort(key=_rank)  # stable: first-seen order within a rank
     return keys[:limit]
+
+
+def main_metrics(rows: Sequence[dict]) -> List[str]:
+    """The task's main metrics: keypoint AP alone for keypoint models, else box and mask AP
+    (those present), else the first headline metric."""
+    keys = headline_metrics(rows)
+    kpt = [k for k in keys if _rank(k) < 2]
+    if kpt:
+        return kpt[:1]
+    det = [k for k in keys if _rank(k) in (2, 3)]
+    return det or keys[:1]
+
+
+_LABELS = ((r'keypoints_mAP$|^(coco|kpt)/AP$', 'keypoint AP'), (r'bbox_mAP$', 'box AP'),
+           (r'segm_mAP$', 'mask AP'), (r'bbox_mAP_50$', 'box AP50'),
+           (r'segm_mAP_50$', 'mask AP50'), (r'(^|/)mAP$', 'mAP'),
+           (r'accuracy/top1$', 'top-1 accuracy'), (r'accuracy/top5$', 'top-5 accuracy'))
+_FRACTION = re.compile(r'(mAP(_\w+)?|/AP\w*)$')  # COCO / VOC metrics are in [0, 1]
+
+
+def metric_label(key: str) -> str:
+    """A human-readable name of a metric key: ``coco/bbox_mAP`` -> ``box AP``."""
+    for pat, label in _LABELS:
+        if re.search(pat, key):
+            return label
+    return key
+
+
+def metric_scale(key: str) -> float:
+    """100 for metrics that mmdet/mmpose report as fractions (shown in %), else 1."""
+    return 100.0 if _FRACTION.search(key) else 1.0
 
 
 def format_summary_table(rows: Sequence[dict]) -> str:

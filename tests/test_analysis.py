@@ -68,9 +68,23 @@ def test_percent_change_and_bins():
     assert bins[0]['change_pct'] == pytest.approx(100 * (0.2 - 0.3) / 0.3)
     assert bins[1]['change_pct'] == pytest.approx(0.0)
     assert (bins[0]['key_min'], bins[0]['key_max']) == (5, 50)
+    # four categories: at most two bins (a bin of one category says little), hardest first
     hard = difficulty_bins(dense, ticket, n_bins=4)
-    assert [b['categories'][0] for b in hard] == ['rare', 'mid', 'common', 'huge']
-    assert hard[0]['change_pct'] == pytest.approx(-50.0)
+    assert [b['categories'] for b in hard] == [['rare', 'mid'], ['common', 'huge']]
+    assert hard[0]['change_pct'] == pytest.approx(100 * (0.2 - 0.3) / 0.3)
+
+
+def test_bins_adapt_and_keep_ties_together():
+    ap = {c: v for c, v in zip('abcdefgh', [0.7, 0.7, 0.7, 0.2, 0.3, 0.9, 0.5, 0.5])}
+    bins = difficulty_bins(ap, ap, n_bins=4)
+    seen = [c for b in bins for c in b['categories']]
+    assert seen == sorted(ap, key=lambda c: (ap[c], c))
+    assert all(len(b['categories']) >= 2 for b in bins)
+    # equal values never straddle two bins, and no bin repeats another's range
+    assert all(a['key_max'] < b['key_min'] for a, b in zip(bins, bins[1:]))
+    assert len(difficulty_bins({'x': 0.5, 'y': 0.5, 'z': 0.5}, {'x': 0.5, 'y': 0.5,
+                                                              'z': 0.5}, n_bins=3)) == 1
+    assert len(frequency_bins({'x': 3, 'y': 5}, {'x': .1, 'y': .2}, {'x': .1, 'y': .2})) == 1
 
 
 # ----------------------------------------------------------------- TIDE

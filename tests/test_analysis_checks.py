@@ -92,6 +92,7 @@ def test_breakdowns_equal_cocoeval_per_category(mode):
         assert b['dense_AP'] == pytest.approx(np.mean([dense[c] for c in b['categories']]))
         assert b['change_pct'] == pytest.approx(
             percent_change(np.mean([ticket[c] for c in b['categories']]), b['dense_AP']))
-    # difficulty: hardest (lowest dense AP) first
+    # difficulty: hardest (lowest dense AP) first; six categories, at most three bins
     hard = difficulty_bins(dense, ticket, n_bins=6)
-    assert [b['categories'][0] for b in hard] == sorted(dense, key=dense.get)
+    assert [c for b in hard for c in b['categories']] == sorted(dense, key=dense.get)
+    assert [len(b['categories']) for b in hard] == [2, 2, 2]

@@ -237,5 +237,6 @@ def test_sparsity_figure_averages_seeds(tmp_path):
     out = build_report(dirs, str(tmp_path / 'rep'))
     assert [osp.basename(f) for f in out['figures']] == ['sparsity_vs_metric.png']
     md = open(out['markdown']).read()
-    assert '| dense | 1 | 0 | 0.31 | 0.01 | 2 |' in md
-    assert '| r18_keep20 | 0.2 | 78.4 | 0.27 | 0.01 | 2 |' in md
+    # AP in %, sample standard deviation (n - 1) as tools/seeds.py
+    assert '| r18_keep20 dense | box AP | 1 | 0.0 | 31.00 | 1.41 | 2 |' in md
+    assert '| r18_keep20 | box AP | 0.2 | 78.4 | 27.00 | 1.41 | 2 |' in md

@@ -120,18 +120,45 @@ def percent_change(ticket: Optional[float], dense: Optional[float]) -> float:
     return 100.0 * (ticket - dense) / dense
 
 
+def _bin_bounds(values: Sequence[float], n_bins: int) -> List[int]:
+    """Where to cut sorted ``values`` into about ``n_bins`` bins of (nearly) equal size.
+
+    Bins adapt to few categories: at most one bin per two categories (a bin of one says
+    little), at most one per distinct value, and equal values are never split across two
+    bins (no "0.70-0.70" twice).
+    """
+    n = len(values)
+    n_bins = max(1, min(int(n_bins), len(set(values)), n // 2 or 1))
+    cuts = []
+    for i in range(1, n_bins):
+        c = int(round(i * n / n_bins))
+        while 0 < c < n and values[c] == values[c - 1]:  # keep ties together
+            c += 1
+        if 0 < c < n and (not cuts or c > cuts[-1]):
+            cuts.append(c)
+    bounds = [0] + cuts + [n]
+    while len(bounds) > 2:  # moving a cut past ties can leave a bin of one: merge it
+        sizes = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
+        small = next((i for i, k in enumerate(sizes) if k < 2), None)
+        if small is None or n < 4:
+            break
+        del bounds[small if small == len(sizes) - 1 else small + 1]
+    return bounds
+
+
 def _binned(key: Mapping[str, float], dense: Mapping[str, float],
             ticket: Mapping[str, float], n_bins: int) -> List[dict]:
-    """Categories sorted by ``key`` and cut into ``n_bins`` bins of (nearly) equal size."""
+    """Categories sorted by ``key`` and cut into at most ``n_bins`` bins (see
+    :func:`_bin_bounds`)."""
     cats = [c for c in key if c in dense and c in ticket
             and not math.isnan(dense[c]) and not math.isnan(ticket[c])]
     if not cats:
         return []
     cats.sort(key=lambda c: (key[c], c))
-    n_bins = max(1, min(int(n_bins), len(cats)))
+    bounds = _bin_bounds([key[c] for c in cats], n_bins)
     bins = []
-    for part in np.array_split(np.arange(len(cats)), n_bins):
-        members = [cats[i] for i in part]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        members = cats[lo:hi]
         d = float(np.mean([dense[c] for c in members]))
         t = float(np.mean([ticket[c] for c in members]))
         bins.append({
@@ -155,7 +182,8 @@ def frequency_bins(train_instances: Mapping[str, int], dense: Mapping[str, float
         train_instances: ``{category: number of training instances}``.
         dense: ``{category: AP}`` of the dense model.
         ticket: ``{category: AP}`` of the ticket.
-        n_bins: number of bins (equal numbers of categories; fewest instances first).
+        n_bins: the most bins (about equal numbers of categories, at least two each where
+            possible, equal counts in one bin; fewest instances first).
 
     Returns:
         list[dict]: per bin ``categories``, ``key_min``/``key_max`` (instance counts),
@@ -171,7 +199,7 @@ def difficulty_bins(dense: Mapping[str, float], ticket: Mapping[str, float],
     Args:
         dense: ``{category: AP}`` of the dense model (the difficulty: low AP = hard).
         ticket: ``{category: AP}`` of the ticket.
-        n_bins: number of bins (hardest first).
+        n_bins: the most bins (hardest first; as :func:`frequency_bins`).
 
     Returns:
         list[dict]: as :func:`frequency_bins`, ``key_*`` being dense AP.

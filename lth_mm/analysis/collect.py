@@ -38,16 +38,23 @@ def gt_file(meta: Optional[dict], iou_type: str) -> Optional[str]:
 
 
 def group_name(work_dir: str) -> str:
-    """A run's name without a trailing seed tag (``..._seed1``, ``...-s2``): seeds group."""
-    name = osp.basename(osp.normpath(work_dir))
+    """The name of a run's seed group: its seeds share it and are averaged.
+
+    ``tools/seeds.py`` writes ``<root>/seed_<s>/`` (the group is ``<root>``'s name); a run
+    named ``X_seed1`` / ``X-s2`` is in group ``X``; any other run is its own group.
+    """
+    path = osp.normpath(osp.abspath(work_dir))
+    name = osp.basename(path)
+    if re.fullmatch(paths.SEED_PREFIX + r'-?\d+', name):
+        return osp.basename(osp.dirname(path))
     return re.sub(r'[-_.](seed|s)\d+$', '', name)
 
 
 def round_label(row: dict) -> str:
-    """``dense`` or e.g. ``r1 ticket 80%`` (prunable sparsity)."""
+    """``dense`` or e.g. ``r1 ticket 78.9%``: network sparsity, as every figure's x-axis."""
     if row['kind'] == 'dense':
         return 'dense'
-    return f"r{row['round']} {row['kind']} {100 * row['prunable_sparsity']:.0f}%"
+    return f"r{row['round']} {row['kind']} {100 * row['network_sparsity']:.1f}%"
 
 
 def load_run(work_dir: str) -> dict:

@@ -1,12 +1,15 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""The report's figures (matplotlib, Agg backend: no display needed).
+"""The report's figures (matplotlib, Agg backend: no display needed), ready for a paper.
 
-Each function takes plain data (what :mod:`lth_mm.analysis.report` computed), writes one PNG
-and returns its path. Titles, axis labels with units, legends, and the paper's value as a
-dashed grey reference where the paper gives one.
+Each function takes plain data (what the report computed), writes one PNG (150 dpi) and one
+PDF (vector) beside it, and returns the PNG's path. Every figure has the same width (so the
+HTML shows them at one scale), human-readable titles and axis labels with units, AP in
+percent, legends outside the axes (they never hide data), and the paper's value as a
+dashed grey reference only where the paper gives one for what is drawn.
 """
 import functools
 import math
+import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import matplotlib
@@ -16,8 +19,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-REF_STYLE = dict(color='0.4', linestyle='--', linewidth=1)
-DPI = 120
+from ..report import metric_label, metric_scale  # noqa: E402,F401  (re-exported)
+
+REF_STYLE = dict(color='0.4', linestyle='--', linewidth=1.2)
+DPI = 150
+WIDTH, HEIGHT = 7.0, 3.8  # inches, every figure (legends outside included)
+FORMATS = ('png', 'pdf')
 
 
 def _default_style(fn):
@@ -31,10 +38,23 @@ def _default_style(fn):
 
 
 def _save(fig, path: str) -> str:
+    """Write ``path`` (PNG) and the same figure as PDF beside it; tight bounding box so an
+    outside legend is kept, at the common width."""
+    fig.set_size_inches(WIDTH, fig.get_size_inches()[1])
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    stem = osp.splitext(path)[0]
+    for fmt in FORMATS:
+        fig.savefig(f'{stem}.{fmt}', dpi=DPI, bbox_inches='tight')
     plt.close(fig)
     return path
+
+
+def _legend_outside(ax, **kw):
+    """Legend right of the axes, so it never covers a bar or a curve."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0, **kw)
 
 
 def _nan0(v):
@@ -44,25 +64,23 @@ def _nan0(v):
 @_default_style
 def grouped_bars(path: str, title: str, categories: Sequence[str],
                  series: Mapping[str, Sequence[float]], ylabel: str,
-                 reference: Optional[float] = None, reference_label: str = '',
-                 xlabel: str = '') -> str:
+                 references: Sequence[tuple] = (), xlabel: str = '') -> str:
     """Bars of several series (dense vs tickets) for each category (error type, size, bin).
 
     Args:
-        path: output PNG.
+        path: output PNG (a PDF is written beside it).
         title: figure title.
         categories: x tick labels.
-        series: ``{legend label: one value per category}`` (NaN: no bar).
+        series: ``{legend label: one value per category}`` (NaN: no bar, marked n/a).
         ylabel: y axis label with its unit.
-        reference: a horizontal reference value (e.g. the paper's), or None.
-        reference_label: its legend label.
+        references: ``(category index or None, value, label)``: a dashed reference over that
+            category's bars only (None: across the figure), e.g. the paper's value.
         xlabel: x axis label.
 
     Returns:
         str: ``path``.
     """
-    fig, ax = plt.subplots(figsize=(max(6.5, 0.55 * len(categories) * max(1, len(series))
-                                        + 2), 4))
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT))
     x = np.arange(len(categories))
     width = 0.8 / max(len(series), 1)
     for i, (label, vals) in enumerate(series.items()):
@@ -74,47 +92,73 @@ def grouped_bars(path: str, title: str, categories: Sequence[str],
                 ax.annotate('n/a', (p, 0), ha='center', va='bottom', fontsize=7,
                             color='0.4')
     ax.axhline(0, color='black', linewidth=0.6)
-    if reference is not None:
-        ax.axhline(reference, label=reference_label, **REF_STYLE)
+    for k, value, label in references:
+        if k is None:
+            ax.axhline(value, label=label, **REF_STYLE)
+        else:  # only over the bars it is about
+            ax.hlines(value, k - 0.45, k + 0.45, label=label, **REF_STYLE)
     ax.set_xticks(x, categories)
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    _legend_outside(ax)
     ax.grid(axis='y', alpha=0.3)
     return _save(fig, path)
 
 
 @_default_style
-def sparsity_vs_metric(path: str, groups: Mapping[str, dict], metric: str,
-                       dense: Optional[dict] = None) -> str:
-    """Metric vs network sparsity, one line per group of runs (Figs 1, 3).
+def sparsity_vs_metric(path: str, panels: Mapping[str, Mapping[str, dict]],
+                       dense: Mapping[str, Mapping[str, dict]]) -> str:
+    """Metric vs network sparsity, one panel per metric, one line per group of runs.
 
     Args:
-        path: output PNG.
-        groups: ``{label: {'sparsity': [%], 'mean': [...], 'std': [...], 'n': [...]}}``
-            (points of one group, sorted by sparsity; ``std`` 0 for one seed).
-        metric: metric name (y label).
-        dense: ``{'mean', 'std'}`` of the dense rounds: a horizontal reference band.
+        path: output PNG (a PDF is written beside it).
+        panels: ``{metric key: {group: {'sparsity': [%], 'mean': [...], 'std': [...],
+            'n': [...]}}}``, values already in display units (AP in %).
+        dense: ``{metric key: {group: {'mean', 'std', 'n'}}}``: each group's own dense
+            round, drawn at 0% sparsity and as a dotted line (band: its spread).
 
     Returns:
         str: ``path``.
     """
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, g in groups.items():
-        ax.errorbar(g['sparsity'], g['mean'], yerr=g['std'], marker='o', capsize=3,
-                    label=label + (f' (n={max(g["n"])} seeds)' if max(g['n']) > 1 else ''))
-    if dense is not None:
-        ax.axhline(dense['mean'], color='black', linestyle=':', label='dense (round 0)')
-        if dense.get('std'):
-            ax.axhspan(dense['mean'] - dense['std'], dense['mean'] + dense['std'],
-                       color='black', alpha=0.1)
-    ax.set_xlabel('network sparsity (% of all weights pruned)')
-    ax.set_ylabel(metric)
-    ax.set_title(f'{metric} vs sparsity')
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH, HEIGHT), squeeze=False)
+    colors = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    groups = list(dict.fromkeys(g for p in panels.values() for g in p))
+    groups += [g for d in dense.values() for g in d if g not in groups]
+    xmax = max([s for p in panels.values() for g in p.values() for s in g['sparsity']] +
+               [10.0])
+    for ax, (metric, by_group) in zip(axes[0], panels.items()):
+        for g in groups:
+            c = colors[groups.index(g) % len(colors)]
+            d = dense.get(metric, {}).get(g)
+            pts = by_group.get(g)
+            if d is not None:
+                ax.axhline(d['mean'], color=c, linestyle=':', linewidth=1)
+                if d.get('std'):
+                    ax.axhspan(d['mean'] - d['std'], d['mean'] + d['std'], color=c,
+                               alpha=0.08)
+            xs, ys, es = [], [], []
+            if d is not None:
+                xs, ys, es = [0.0], [d['mean']], [d.get('std', 0.0)]
+            if pts:
+                xs, ys, es = xs + pts['sparsity'], ys + pts['mean'], es + pts['std']
+            n = max([d['n'] if d else 1] + (pts['n'] if pts else []))
+            if xs:
+                ax.errorbar(xs, ys, yerr=es, marker='o', capsize=3, color=c,
+                            label=g + (f' ({n} seeds)' if n > 1 else ''))
+        ax.set_xlim(-0.04 * xmax - 1, xmax * 1.06 + 1)  # dense (0%) always on the plot
+        ax.set_xlabel('network sparsity (% of all weights pruned)')
+        unit = ' (%)' if metric_scale(metric) == 100 else ''
+        ax.set_ylabel(metric_label(metric) + unit)
+        ax.set_title(f'{metric_label(metric)} vs sparsity', fontsize=10)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color='0.3', linestyle=':'))
+    labels.append('dense (0%), band: ±1 std')
+    fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=min(3, len(labels)),
+               bbox_to_anchor=(0.5, -0.02 - 0.05 * (len(labels) // 3)))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return _save(fig, path)
 
 
@@ -125,19 +169,19 @@ def lines(path: str, title: str, curves: Mapping[str, tuple], xlabel: str, ylabe
     """Line plot of several curves (convergence, early-bird IoU).
 
     Args:
-        path: output PNG.
+        path: output PNG (a PDF is written beside it).
         title: figure title.
         curves: ``{label: (xs, ys)}``.
         xlabel: x axis label with its unit.
         ylabel: y axis label with its unit.
         hlines: ``(y, label)`` reference lines (the paper's values).
         vlines: ``(x, label)`` markers (e.g. the early-bird epoch).
-        ylim: optional y range.
+        ylim: optional y range (default: matplotlib's, from the data).
 
     Returns:
         str: ``path``.
     """
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT))
     for label, (xs, ys) in curves.items():
         ax.plot(xs, ys, marker='o', markersize=3, label=label)
     for y, label in hlines:
@@ -148,20 +192,20 @@ def lines(path: str, title: str, curves: Mapping[str, tuple], xlabel: str, ylabe
     ax.set_xlabel(xlabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs / iterations
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.legend(fontsize=8)
+    _legend_outside(ax)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
 
 @_default_style
 def per_layer(path: str, rows: List[dict], overall: float, title: str) -> str:
-    """% pruned of each masked tensor, coloured by module group (Fig. 2c).
+    """% pruned of each masked tensor in network order, grouped by module (Fig. 2c).
 
     Args:
-        path: output PNG.
+        path: output PNG (a PDF is written beside it).
         rows: :func:`lth_mm.analysis.layers.per_layer_stats` rows.
         overall: % of all prunable weights pruned (reference line).
         title: figure title.
@@ -169,23 +213,33 @@ def per_layer(path: str, rows: List[dict], overall: float, title: str) -> str:
     Returns:
         str: ``path``.
     """
-    fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(rows) + 2), 4))
+    fig, ax = plt.subplots(figsize=(WIDTH, HEIGHT + 0.6))
     groups: Dict[str, int] = {}
     cmap = plt.get_cmap('tab10')
     for r in rows:
         groups.setdefault(r['group'], len(groups))
     x = np.arange(len(rows))
-    ax.bar(x, [r['pruned_pct'] for r in rows],
+    ax.bar(x, [r['pruned_pct'] for r in rows], width=0.85,
            color=[cmap(groups[r['group']] % 10) for r in rows])
     for g, i in groups.items():
         ax.bar([0], [0], color=cmap(i % 10), label=g)  # legend entries
     ax.axhline(overall, color='black', linestyle=':', label=f'all prunable ({overall:.1f}%)')
-    ax.set_xlabel('masked layer index (network order)')
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # the module groups under the axis (where each starts and ends), not bare indices
+    spans: List[list] = []
+    for i, r in enumerate(rows):
+        if spans and spans[-1][0] == r['group']:
+            spans[-1][2] = i
+        else:
+            spans.append([r['group'], i, i])
+    for _, a, b in spans[1:]:
+        ax.axvline(a - 0.5, color='0.7', linewidth=0.6)
+    ax.set_xticks([(a + b) / 2 for _, a, b in spans], [g for g, _, _ in spans],
+                  rotation=30, ha='right', fontsize=8)
+    ax.set_xlim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f'masked layers in network order ({len(rows)}), by module group')
     ax.set_ylabel('weights pruned (%)')
     ax.set_ylim(0, 105)
-    ax.set_title(title)
-    # Early layers are pruned least: the upper left corner is free.
-    ax.legend(fontsize=7, ncol=2, loc='upper left')
+    ax.set_title(title, fontsize=10)
+    _legend_outside(ax)
     ax.grid(axis='y', alpha=0.3)
     return _save(fig, path)
