@@ -214,7 +214,7 @@ class _Analysis:
         return new
 
 
-def keypoint_error_analysis(gt: Union[str, dict],
+def keypoint_error_analysis(gt: Union[str, dict, 'COCO'],
                             results: Union[str, list],
                             sigmas: Sequence[float],
                             flip_indices: Sequence[int],
@@ -223,7 +223,7 @@ def keypoint_error_analysis(gt: Union[str, dict],
     """Count the keypoint errors and the AP after correcting each type in turn.
 
     Args:
-        gt: COCO keypoint ground truth (path or dict).
+        gt: COCO keypoint ground truth (path, dict or pycocotools ``COCO``).
         results: COCO keypoint results (path or list).
         sigmas: per-keypoint OKS sigmas.
         flip_indices: index of each keypoint's left/right twin (itself if none).
