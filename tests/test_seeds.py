@@ -74,6 +74,39 @@ def test_aggregate_writes_mean_and_spread(tmp_path, capsys):
     assert m['per_seed'] == {'0': 0.68, '1': 0.66, '2': 0.67}
     assert 'note' not in ticket['values']  # not a number
     assert ticket['values']['network_sparsity']['std'] == 0.0
-    assert '0.67 ± 0.01' in capsys.readouterr().out
+    # printed in percent, as every other table; sample std
+    assert '67.00% ± 1.00' in capsys.readouterr().out
     with pytest.raises(SystemExit):
         seeds.main(['aggregate', str(tmp_path / 'nothing')])
+
+
+def test_aggregate_never_averages_coco_minus_one(tmp_path):
+    for s, ap_small in ((0, 0.5), (1, -1.0)):  # seed 1: no small objects to evaluate
+        row = _row(1, 'ticket', 0.6, 0.79)
+        row['metrics']['coco/bbox_mAP_s'] = ap_small
+        write_summary(str(tmp_path / f'seed_{s}'), dict(rounds=[row]))
+    agg = seeds.aggregate_summaries({s: json.loads(
+        (tmp_path / f'seed_{s}' / 'lottery_summary.json').read_text()) for s in (0, 1)})
+    v = agg['rounds'][0]['values']['coco/bbox_mAP_s']
+    assert (v['mean'], v['n'], list(v['per_seed'])) == (0.5, 1, [0])
+
+
+def test_run_skips_finished_seeds_and_goes_on_after_a_failure(tmp_path):
+    import sys
+    root = str(tmp_path)
+    plan = [dict(round=0), dict(round=1)]
+    write_summary(osp.join(root, 'seed_0'), dict(plan=plan, rounds=[
+        _row(0, 'dense', 0.7, 0.0), _row(1, 'ticket', 0.7, 0.79)]))
+    write_summary(osp.join(root, 'seed_1'), dict(plan=plan, rounds=[
+        _row(0, 'dense', 0.7, 0.0)]))  # interrupted after round 0: run again
+    assert seeds.seed_finished(osp.join(root, 'seed_0'))
+    assert not seeds.seed_finished(osp.join(root, 'seed_1'))
+    assert not seeds.seed_finished(osp.join(root, 'seed_2'))
+
+    def cmd(seed, rc):  # leaves a trace, then exits with rc
+        code = f"open(r'{tmp_path}/ran_{seed}', 'w'); raise SystemExit({rc})"
+        return [sys.executable, '-c', code]
+    failed = seeds.run_seeds([cmd(0, 0), cmd(1, 3), cmd(2, 0)], [0, 1, 2], root)
+    assert failed == [1]
+    assert not (tmp_path / 'ran_0').exists()  # finished: skipped
+    assert (tmp_path / 'ran_1').exists() and (tmp_path / 'ran_2').exists()  # went on

@@ -2,7 +2,8 @@
 """Run a config over several seeds and aggregate the rounds' metrics (mean and spread).
 
 The paper averages every VOC setting over 5 seeds. ``launch`` prints (or, ``--run``, runs
-one after the other) one training per seed, each in ``<root>/seed_<s>/`` with
+one after the other, skipping seeds that finished and going on after a failed one) one
+training per seed, each in ``<root>/seed_<s>/`` with
 ``randomness.seed`` and ``lottery.seed`` set to the seed, for three launchers:
 
     python tools/seeds.py launch CONFIG --seeds 0 1 2 3 4                       # local
@@ -13,8 +14,9 @@ one after the other) one training per seed, each in ``<root>/seed_<s>/`` with
 
 ``aggregate`` reads every ``seed_*/lottery_summary.json`` under the root, groups the rows
 by (round, kind) and writes ``<root>/seeds_summary.json``: per row, every numeric metric
-and sparsity with its per-seed values, mean, sample standard deviation, min, max and n, and
-prints the table:
+and sparsity with its per-seed values, mean, sample standard deviation, min, max and n (a
+COCO -1, "nothing to evaluate", is left out, never averaged), and prints the table (AP and
+sparsities in %):
 
     python tools/seeds.py aggregate work_dirs/CONFIG_NAME
 
@@ -146,6 +148,8 @@ def aggregate_summaries(summaries: Dict[int, dict]) -> dict:
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or \
                         not math.isfinite(v):
                     continue
+                if name not in _ROW_FIELDS and v < 0:
+                    continue  # COCO's -1: nothing to evaluate in that run, not a value
                 entry['values'].setdefault(name, OrderedDict(per_seed={}))['per_seed'][
                     seed] = float(v)
     for entry in rows.values():
@@ -165,8 +169,19 @@ def find_seed_runs(root: str) -> Dict[int, str]:
     return runs
 
 
+def _cell(name: str, v: dict) -> str:
+    """``mean ± std`` in percent for sparsities and COCO/VOC metrics (fractions), as every
+    other lth_mm table, else as they are."""
+    from lth_mm.report import metric_scale
+    scale = 100.0 if name in _ROW_FIELDS else metric_scale(name)
+    unit = '%' if scale == 100 else ''
+    if scale == 100:
+        return f"{scale * v['mean']:.2f}{unit} ± {scale * v['std']:.2f}"
+    return f"{v['mean']:.4g} ± {v['std']:.2g}"
+
+
 def format_table(agg: dict, metrics: Sequence[str] = None) -> str:
-    """Markdown: a row per (round, kind), ``mean ± std`` per metric."""
+    """Markdown: a row per (round, kind), ``mean ± std`` (sample std) per metric."""
     names = list(metrics or [])
     if not names:
         for entry in agg['rounds']:
@@ -174,14 +189,57 @@ def format_table(agg: dict, metrics: Sequence[str] = None) -> str:
                 if n not in names and n not in ('keep_ratio', 'prunable_sparsity'):
                     names.append(n)
     head = ['round', 'kind', 'seeds'] + names
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * 2 + '---:|' * (len(head) - 2)]
     for e in agg['rounds']:
         cells = [str(e['round']), str(e['kind']), str(len(e['seeds']))]
         for n in names:
             v = e['values'].get(n)
-            cells.append('' if v is None else f"{v['mean']:.4g} ± {v['std']:.2g}")
+            cells.append('' if v is None else _cell(n, v))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def seed_finished(work_dir: str) -> bool:
+    """Whether a seed's run holds a summary row for every round of its plan."""
+    from lth_mm.report import load_summary
+    try:
+        summary = load_summary(work_dir)
+    except FileNotFoundError:
+        return False
+    plan = summary.get('plan') or []
+    done = {r.get('round') for r in summary.get('rounds', [])}
+    return bool(plan) and len(done) >= len(plan)
+
+
+def run_seeds(cmds: Sequence[List[str]], seeds: Sequence[int], root: str) -> List[int]:
+    """Run the seeds one after the other: finished ones are skipped, a failed one does not
+    stop the others; progress (``seed 2/5``) and the time left are logged.
+
+    Returns:
+        list[int]: the seeds that failed.
+    """
+    import time
+
+    from mmengine.logging import print_log
+    failed, took = [], []
+    for i, (seed, cmd) in enumerate(zip(seeds, cmds)):
+        tag = f'seed {seed} ({i + 1}/{len(cmds)})'
+        if seed_finished(paths.seed_work_dir(root, seed)):
+            print_log(f'{tag}: finished before, skipped', logger='current')
+            continue
+        left = len(cmds) - i
+        eta = (f', about {sum(took) / len(took) * left / 60:.0f} min left with this one'
+               if took else '')
+        print_log(f'{tag}: running{eta}\n  ' + ' '.join(shlex.quote(c) for c in cmd),
+                  logger='current')
+        t0 = time.time()
+        rc = subprocess.run(cmd, cwd=os.getcwd()).returncode
+        took.append(time.time() - t0)
+        if rc != 0:
+            failed.append(seed)
+            print_log(f'{tag}: failed (exit code {rc}); going on with the next seed',
+                      logger='current', level=30)
+    return failed
 
 
 def main(argv=None):
@@ -216,12 +274,17 @@ def main(argv=None):
                                  args.partition, extra)
         except ValueError as e:
             p.error(str(e))
+        if args.run:
+            failed = run_seeds(cmds, args.seeds, root)
+            if failed:
+                print(f'failed seeds: {failed}; rerun the same command to retry them '
+                      '(finished seeds are skipped)', file=sys.stderr)
+                return 1
+            print(f'# then: python tools/seeds.py aggregate {shlex.quote(root)}')
+            return 0
         for cmd in cmds:
             print(' '.join(shlex.quote(c) for c in cmd), flush=True)
-            if args.run:
-                subprocess.run(cmd, check=True, cwd=os.getcwd())
-        if not args.run:
-            print(f'# then: python tools/seeds.py aggregate {shlex.quote(root)}')
+        print(f'# then: python tools/seeds.py aggregate {shlex.quote(root)}')
         return 0
 
     from lth_mm.fileio import atomic_write_json
