@@ -37,11 +37,12 @@ def _default_style(fn):
     return wrapper
 
 
-def _save(fig, path: str) -> str:
+def _save(fig, path: str, layout: bool = True) -> str:
     """Write ``path`` (PNG) and the same figure as PDF beside it; tight bounding box so an
     outside legend is kept, at the common width."""
     fig.set_size_inches(WIDTH, fig.get_size_inches()[1])
-    fig.tight_layout()
+    if layout:
+        fig.tight_layout()
     stem = osp.splitext(path)[0]
     for fmt in FORMATS:
         fig.savefig(f'{stem}.{fmt}', dpi=DPI, bbox_inches='tight')
@@ -156,10 +157,11 @@ def sparsity_vs_metric(path: str, panels: Mapping[str, Mapping[str, dict]],
     handles, labels = axes[0][0].get_legend_handles_labels()
     handles.append(plt.Line2D([], [], color='0.3', linestyle=':'))
     labels.append('dense (0%), band: ±1 std')
-    fig.legend(handles, labels, fontsize=8, loc='lower center', ncol=min(3, len(labels)),
-               bbox_to_anchor=(0.5, -0.02 - 0.05 * (len(labels) // 3)))
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    return _save(fig, path)
+    fig.tight_layout()
+    # below the axes and their labels (the saved bounding box grows to hold it)
+    fig.legend(handles, labels, fontsize=8, loc='upper center', ncol=min(3, len(labels)),
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
+    return _save(fig, path, layout=False)
 
 
 @_default_style

@@ -3,9 +3,10 @@
 
     python tools/analysis/report.py WORK_DIR [WORK_DIR ...] --out DIR
 
-writes DIR/report.md, DIR/report.html (pictures embedded) and the PNGs the data support:
-sparsity_vs_metric, size, frequency, difficulty, tide_bbox, tide_segm, keypoint_errors,
-convergence, early_bird, per_layer. See docs/analyses.md.
+writes DIR/report.md, DIR/report.html (pictures embedded) and a PNG and a PDF of each figure
+the data support: sparsity_vs_metric, size, frequency, difficulty, tide_bbox, tide_segm,
+keypoint_errors, convergence, early_bird, per_layer. DIR must be new, empty or an earlier
+report (replaced whole); a DIR holding other files is refused. See docs/analyses.md.
 """
 import argparse
 import os.path as osp
@@ -20,7 +21,7 @@ def parse_args(argv=None):
     parser.add_argument('work_dirs', nargs='+', help='lottery work_dirs')
     parser.add_argument('--out', required=True, help='output directory of the report')
     parser.add_argument('--bins', type=int, default=4,
-                        help='category bins of the frequency/difficulty analyses')
+                        help='the most category bins of the frequency/difficulty analyses')
     return parser.parse_args(argv)
 
 
@@ -35,7 +36,11 @@ def main(argv=None) -> int:
     if args.bins < 1:
         print(f'error: --bins must be >= 1, got {args.bins}.', file=sys.stderr)
         return 2
-    out = build_report(args.work_dirs, args.out, n_bins=args.bins)
+    try:
+        out = build_report(args.work_dirs, args.out, n_bins=args.bins)
+    except FileExistsError as e:  # an --out with the user's own files: refused, untouched
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     for f in out['figures']:
         print(f)
     print(f"report: {osp.abspath(out['markdown'])}")
