@@ -85,6 +85,8 @@ def test_bins_adapt_and_keep_ties_together():
     assert len(difficulty_bins({'x': 0.5, 'y': 0.5, 'z': 0.5}, {'x': 0.5, 'y': 0.5,
                                                               'z': 0.5}, n_bins=3)) == 1
     assert len(frequency_bins({'x': 3, 'y': 5}, {'x': .1, 'y': .2}, {'x': .1, 'y': .2})) == 1
+    near = {'a': 1.0, 'b': 1 - 1e-13, 'c': 1.0, 'd': 1 - 1e-14}  # float noise: one value
+    assert len(difficulty_bins(near, near, n_bins=2)) == 1
 
 
 # ----------------------------------------------------------------- TIDE

@@ -127,6 +127,7 @@ def _bin_bounds(values: Sequence[float], n_bins: int) -> List[int]:
     little), at most one per distinct value, and equal values are never split across two
     bins (no "0.70-0.70" twice).
     """
+    values = [round(float(v), 9) for v in values]  # AP 1.0 and 0.9999999999: one value
     n = len(values)
     n_bins = max(1, min(int(n_bins), len(set(values)), n // 2 or 1))
     cuts = []

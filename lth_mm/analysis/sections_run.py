@@ -44,7 +44,9 @@ def sparsity_section(doc: Doc, runs: List[dict]) -> None:
     """The task's main metrics vs network sparsity; seeds of a group averaged (mean and
     sample std); each group against its own dense rounds."""
     rows_all = [r for run in runs for r in run['rows']]
-    metrics = main_metrics(rows_all)
+    metrics = main_metrics(rows_all) or [  # else the first numeric metric (e.g. accuracy)
+        k for r in rows_all for k, v in r['metrics'].items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)][:1]
     if not metrics:
         return
     panels, dense, table = {}, {}, []
