@@ -39,6 +39,7 @@ import json
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from .coco_breakdown import load_coco, load_results
@@ -214,7 +215,7 @@ class _Analysis:
         return new
 
 
-def keypoint_error_analysis(gt: Union[str, dict, 'COCO'],
+def keypoint_error_analysis(gt: Union[str, dict, COCO],
                             results: Union[str, list],
                             sigmas: Sequence[float],
                             flip_indices: Sequence[int],
