@@ -134,6 +134,15 @@ if ! have "import mmpose; assert mmpose.__version__ == '$MMPOSE_VERSION'"; then
 fi
 "${PIP[@]}" install -q -r requirements/mmpose_runtime.txt
 
+# albumentations 1.x for mmpose's Albumentation transform (RTMPose pipelines), with
+# --no-deps: its wheel and albucore's require opencv-python-headless, a second `cv2` that
+# would overwrite opencv-python's files (see requirements/albumentations.txt).
+"${PIP[@]}" install -q -r requirements/albumentations_runtime.txt
+if ! have "import albumentations, albucore; assert albumentations.__version__ == '1.4.24'"; then
+    log "installing albumentations 1.x (--no-deps: no opencv-python-headless)"
+    "${PIP[@]}" install -q --no-deps -r requirements/albumentations.txt
+fi
+
 # mmpretrain (ImageNet tickets for transfer) without its dependencies, which would pull
 # another mmcv/mmengine; its real runtime requirements on Python 3.11 explicitly
 # (importlib_metadata 8 dropped an API modelindex uses).
