@@ -99,7 +99,7 @@ def yoloxpose(work_dir, data_root):
     head.num_keypoints = NUM_KEYPOINTS
     head.head_module_cfg.widen_factor = widen  # 256 channels * widen = the neck's 32
     # COCO has one class (person); the shapes have 4, and every shape has keypoints.
-    head.head_module_cfg.num_classes = 4
+    head.num_classes = head.head_module_cfg.num_classes = 4
     # The OKS loss and the assigner's OKS read COCO's 17 sigmas unless told otherwise.
     head.loss_oks.metainfo = SYNTHETIC_POSE_METAINFO
     head.assigner.oks_calculator = dict(type='PoseOKS', metainfo=SYNTHETIC_POSE_METAINFO)
