@@ -5,13 +5,19 @@ The lottery hook, the loops, the reports and the tools all find a run's files th
 functions, so a name changes here and nowhere else::
 
     work_dir/
-      lottery_summary.json      one row per finished round (lth_mm.report reads/writes it)
-      lottery_summary.txt       the same as a table
-      rewind_snapshot.pth       the late-reset weights taken in round 0
+      lottery_summary.json      the experiment file: plan, settings, seed, load_from, rewind
+                                point and one row per finished round (lth_mm.report)
+      lottery_summary.txt       the rows as a table
+      lottery_<timestamp>.log   the experiment's own log (round decisions, the summary)
+      lottery_vis/              experiment-level scalars (per-round metrics, sparsity)
+      rewind_snapshot.pth       the late-reset checkpoint taken in round 0 (mmengine format)
       early_bird.json           round-0 mask-evolution log (EarlyBirdHook)
+      test/                     work_dir of LotteryRunner.test()/val() (tools/test.py)
     seeds_root/seeds_summary.json   mean and spread over seed_<s>/ work_dirs (tools/seeds.py)
-      round_{r}/
+      round_{r}/                the work_dir of round r's own mmengine Runner (its logs,
+                                config copy, epoch_*.pth, last_checkpoint, best_*.pth)
         ticket.pth              masks + metadata (lth_mm.pruning.ticket)
+        start.pth               the round's start checkpoint (rewound weights, masked)
         ticket_compact.lthc     the compact lossless ticket (bitmask + values)
         final.pth               the round's final weights (plain mmengine checkpoint)
         val_loss.json           validation loss per evaluation (ValLossHook)
@@ -23,6 +29,9 @@ import os.path as osp
 SUMMARY_JSON = 'lottery_summary.json'
 SUMMARY_TXT = 'lottery_summary.txt'
 SNAPSHOT = 'rewind_snapshot.pth'
+START_CHECKPOINT = 'start.pth'
+EXPERIMENT_VIS_DIR = 'lottery_vis'
+TEST_DIR = 'test'
 EARLY_BIRD_JSON = 'early_bird.json'
 TICKET = 'ticket.pth'
 COMPACT_TICKET = 'ticket_compact.lthc'
@@ -75,6 +84,26 @@ def ticket(work_dir: str, r: int) -> str:
 def compact_ticket(work_dir: str, r: int) -> str:
     """Path of round ``r``'s compact lossless ticket."""
     return osp.join(round_dir(work_dir, r), COMPACT_TICKET)
+
+
+def start_checkpoint(work_dir: str, r: int) -> str:
+    """Path of round ``r``'s start checkpoint (what its Runner loads or resumes from)."""
+    return osp.join(round_dir(work_dir, r), START_CHECKPOINT)
+
+
+def experiment_log(work_dir: str, timestamp: str) -> str:
+    """Path of the experiment-level log of a run started at ``timestamp``."""
+    return osp.join(work_dir, f'lottery_{timestamp}.log')
+
+
+def experiment_vis_dir(work_dir: str) -> str:
+    """Directory of the experiment-level visualizer backends."""
+    return osp.join(work_dir, EXPERIMENT_VIS_DIR)
+
+
+def test_dir(work_dir: str) -> str:
+    """work_dir of the Runner that ``LotteryRunner.test()``/``val()`` builds."""
+    return osp.join(work_dir, TEST_DIR)
 
 
 def final_checkpoint(work_dir: str, r: int) -> str:

@@ -2,9 +2,9 @@
 """The per-round summary of a lottery experiment: its writer, its reader and its table.
 
 ``work_dir/lottery_summary.json`` (see :mod:`lth_mm.paths`) is written here and read here.
-Other hooks add fields to the current round's row with :func:`add_round_extras` (during the
-round, or in their own ``after_lottery_round`` at a priority higher than the
-``LotteryHook``'s ``BELOW_NORMAL``); the row is written when the round ends.
+Hooks of a round's Runner add fields to that round's row with :func:`add_round_extras`
+(at any point of the run, ``after_train`` included); the orchestrator writes the row once
+the round's Runner has finished (:mod:`lth_mm.engine.experiment`).
 """
 import json
 import os.path as osp

@@ -4,6 +4,8 @@ Parameter names follow mmdet's layout (``backbone.*``, ``head.fc_cls`` as the fi
 predictor) so the ``paper`` scope applies unchanged.
 """
 import copy
+import json
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -87,15 +89,15 @@ class LTHZeroCheckHook(Hook):
         self.checked = 0
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        lottery = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
-        if lottery.masks is None:
+        masks = mask_hook(runner).masks
+        if masks is None:
             return
         model = getattr(runner.model, 'module', runner.model)  # DDP-wrapped or not
         models = [model] + [h.ema_model.module for h in runner.hooks
                             if hasattr(h, 'ema_model')]
         for model in models:
             params = dict(model.named_parameters())
-            for name, mask in lottery.masks.items():
+            for name, mask in masks.items():
                 pruned = params[name].detach()[mask == 0]
                 assert torch.all(pruned == 0), f'{name}: {int((pruned != 0).sum())} revived'
         self.checked += 1
@@ -114,7 +116,7 @@ class LTHKillHook(Hook):
         self.round, self.epoch = round, epoch
 
     def _lottery_round(self, runner):
-        return [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0].round
+        return current_round(runner)
 
     def before_train_epoch(self, runner):
         # epoch=0: crash as the round starts (after pruning, before any checkpoint of it)
@@ -165,5 +167,23 @@ def build_runner(cfg: Config):
     return RUNNERS.build(cfg)
 
 
-def lottery_hook(runner):
-    return [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
+def mask_hook(runner):
+    """The TicketMaskHook of a round's Runner."""
+    return [h for h in runner.hooks if type(h).__name__ == 'TicketMaskHook'][0]
+
+
+def current_round(runner) -> int:
+    """The lottery round a round's Runner trains."""
+    from lth_mm.engine import round_info
+    return round_info(runner)['round']
+
+
+def ticket_masks(work_dir, r):
+    """Round r's masks (boolean) as written in its ticket file."""
+    from lth_mm.pruning import load_ticket
+    return load_ticket(str(Path(work_dir) / f'round_{r}' / 'ticket.pth')).masks
+
+
+def experiment(work_dir) -> dict:
+    """The experiment file (lottery_summary.json)."""
+    return json.loads((Path(work_dir) / 'lottery_summary.json').read_text())

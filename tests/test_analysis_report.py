@@ -155,9 +155,10 @@ def _run(tmp_path):
 
     @HOOKS.register_module(force=True)
     class LTHToyRoundToMetric(Hook):  # tells the toy metric which round it evaluates
-        def before_lottery_round(self, runner, lottery_round, resumed=False):
+        def before_train(self, runner):
+            from lth_mm.engine import round_info
             for m in runner.val_loop.evaluator.metrics:
-                m.round = lottery_round
+                m.round = round_info(runner)['round']
 
     cfg = toy_cfg(tmp_path / 'wd', val_evaluator=[dict(type='LTHToyCocoMetric'),
                                                   dict(type='LTHToyKeypointMetric')],

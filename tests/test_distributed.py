@@ -1,4 +1,5 @@
 """Distributed runs (2 CPU processes, gloo): every rank holds the same masks."""
+import json
 import os
 import os.path as osp
 import socket
@@ -46,24 +47,14 @@ def test_masks_are_broadcast_from_rank0(tmp_path):
 
 
 DIST_HOOKS = '''
+import json
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.dist import get_rank
 
-
-@HOOKS.register_module(force=True)
-class LTHRank1DisagreesHook(Hook):
-    """Before pruning, rank 1 scrambles its weights so its local mask would differ."""
-    priority = 'HIGHEST'
-
-    def before_lottery_round(self, runner, lottery_round, resumed):
-        if get_rank() == 1 and lottery_round == 1 and not resumed:
-            model = getattr(runner.model, 'module', runner.model)
-            g = torch.Generator().manual_seed(99)
-            with torch.no_grad():
-                for p in model.parameters():
-                    p.copy_(torch.randn(p.shape, generator=g))
+from lth_mm.engine import round_info
 
 
 @HOOKS.register_module(force=True)
@@ -71,7 +62,6 @@ class LTHPerRankNoiseHook(Hook):
     """Per-rank random streams: rank r draws r + 1 numbers a step from the global RNG and
     perturbs its inputs with the last one (as per-rank data augmentation does)."""
     priority = 'HIGHEST'
-    lottery_persistent = True
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         for _ in range(get_rank() + 1):
@@ -87,8 +77,7 @@ class LTHKillIterHook(Hook):
         self.round, self.it = round, it
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        if runner.message_hub.get_info('lottery/round') == self.round and \\
-                runner.iter + 1 == self.it:
+        if round_info(runner)['round'] == self.round and runner.iter + 1 == self.it:
             raise SystemExit(3)
 
 
@@ -98,8 +87,13 @@ class LTHDumpRankHook(Hook):
         self.out_dir = out_dir
 
     def after_train(self, runner):
-        h = [h for h in runner.hooks if type(h).__name__ == 'LotteryHook'][0]
-        torch.save(dict(masks=h.masks.state_dict(), rewind_iter=h.rewind_iter),
+        info = round_info(runner)
+        if info['round'] != 1:
+            return
+        h = [h for h in runner.hooks if type(h).__name__ == 'TicketMaskHook'][0]
+        with open(f"{info['experiment_dir']}/lottery_summary.json") as f:
+            rewind_iter = json.load(f)['rewind_iter']
+        torch.save(dict(masks=h.masks.state_dict(), rewind_iter=rewind_iter),
                    f'{self.out_dir}/rank{get_rank()}.pt')
 '''
 
@@ -134,18 +128,19 @@ def _torchrun_toy(tmp_path, name, extra_hooks, iter_based=True, resume=False):
 
 def test_two_rank_iteration_based_infinite_sampler_rewind_and_rank0_masks(tmp_path):
     """InfiniteSampler, rewind_epochs=1 on 2 ranks: k = ceil(32 / (2 x 4)) = 4, not 8; and
-    rank 1, whose weights disagree before pruning, ends with rank 0's masks."""
+    both ranks train rank 0's masks (written by rank 0, broadcast again when loaded)."""
     proc, work = _torchrun_toy(tmp_path, 'w', [
-        dict(type='LTHRank1DisagreesHook'), dict(type='LTHDumpRankHook', out_dir=str(tmp_path))])
+        dict(type='LTHDumpRankHook', out_dir=str(tmp_path))])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
     assert r0['rewind_iter'] == r1['rewind_iter'] == 4
-    assert torch.load(work / 'rewind_snapshot.pth')['meta']['iter'] == 4
+    assert torch.load(work / 'rewind_snapshot.pth', weights_only=False)['meta']['iter'] == 4
     assert r0['masks']['names'] == r1['masks']['names']
     for a, b in zip(r0['masks']['bits'], r1['masks']['bits']):
         assert torch.equal(a, b)
-    # Without the broadcast rank 1 would have pruned its scrambled weights:
-    from lth_mm.pruning import MaskSet
+    from lth_mm.pruning import MaskSet, load_ticket
+    assert MaskSet.from_state_dict(r1['masks']).equal(
+        load_ticket(str(work / 'round_1' / 'ticket.pth')).masks)
     assert MaskSet.from_state_dict(r1['masks']).prunable_sparsity() > 0
 
 
@@ -162,7 +157,7 @@ def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path
     b = torch.load(run / 'round_1' / 'final.pth', weights_only=False)
     for k, v in a['state_dict'].items():
         assert torch.equal(v, b['state_dict'][k]), k
-    assert len(b['rng_states']) == 2  # one random state per rank
+    assert len(b['lth_mm']['rng_states']) == 2  # one random state per rank
 
 
 def test_two_process_epoch_based_lottery_run_through_tools_train(tmp_path):
@@ -175,3 +170,24 @@ def test_two_process_epoch_based_lottery_run_through_tools_train(tmp_path):
     for a, b in zip(r0['masks']['bits'], r1['masks']['bits']):
         assert torch.equal(a, b)
     assert (work / 'lottery_summary.json').exists()
+
+
+def test_kill_on_two_ranks_resume_on_one_keeps_the_rewind_point_and_tickets(tmp_path):
+    """Engine III defect 3: the resume recomputed the rewind point from its own world size
+    (4 iterations per pass on 2 ranks, 8 on 1) and rewrote later tickets from it."""
+    proc, run = _torchrun_toy(tmp_path, 'run', [dict(type='LTHKillIterHook', round=1, it=4)])
+    assert proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
+    assert json.loads((run / 'lottery_summary.json').read_text())['rewind_iter'] == 4
+    written = {p: (run / p).read_bytes() for p in ('rewind_snapshot.pth', 'round_0/ticket.pth',
+                                                   'round_1/ticket.pth', 'round_1/start.pth')}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'),
+                                                      str(tmp_path)]), OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
+                           str(tmp_path / 'run.py'), '--resume'], env=env, cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.loads((run / 'lottery_summary.json').read_text())
+    assert summary['rewind_iter'] == 4
+    assert [r['rewind_iter'] for r in summary['rounds']] == [4, 4]
+    for p, data in written.items():
+        assert (run / p).read_bytes() == data, p

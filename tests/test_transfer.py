@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import torch
-from _toy import LTHToyNet, build_runner, lottery_hook, toy_cfg
+from _toy import LTHToyNet, build_runner, ticket_masks, toy_cfg
 from lth_mm.pruning import MaskSet, load_ticket, save_ticket, select_prunable
 from lth_mm.transfer import TransferError, build_transfer_ticket
 
@@ -180,9 +180,9 @@ def test_transfer_config_trains_the_transferred_ticket(tmp_path):
         transfer=dict(mode='imagenet', source=path)), train_cfg=dict(
             by_epoch=True, max_epochs=1, val_interval=1)))
     runner.train()
-    hook = lottery_hook(runner)
+    masks = ticket_masks(tmp_path / 'w', 0)
     for n in BACKBONE:
-        assert torch.equal(hook.masks[n].bool(), state[n[9:]] != 0)
+        assert torch.equal(masks[n].bool(), state[n[9:]] != 0)
     final = torch.load(osp.join(tmp_path, 'w', 'round_0', 'final.pth'), weights_only=False)
     for n in BACKBONE:  # mask held through fine-tuning
         assert torch.all(final['state_dict'][n][state[n[9:]] == 0] == 0)

@@ -157,10 +157,16 @@ def merge_args(cfg, args):
         cfg.auto_scale_lr.enable = True
 
     # resume is determined in this priority: resume from > auto_resume
+    lottery = cfg.get('runner_type') == 'LotteryRunner'
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        if not lottery:  # mmdet's rule; a lottery experiment records load_from itself and
+            cfg.load_from = None  # still needs it if round 0 restarts from scratch
     elif args.resume is not None:
+        if lottery:
+            sys.exit('error: a lottery experiment resumes from its work_dir: pass --resume '
+                     'without a path (lth_mm picks the first unfinished round and its '
+                     'last checkpoint).')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg

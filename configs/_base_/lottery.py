@@ -8,8 +8,8 @@
 # best checkpoint, ticket.pth) and work_dir/lottery_summary.json. See docs/lottery.md.
 custom_imports = dict(imports=['lth_mm'], allow_failed_imports=False)
 
-# Validates `lottery`, wraps the config's train loop (Epoch/IterBasedTrainLoop) into its
-# lottery counterpart and adds the LotteryHook. mmdet/mmpose/lth_mm tools/train.py honour it.
+# Validates `lottery`, then runs each round as its own ordinary mmengine Runner built from
+# this config (work_dir/round_{r}). mmdet/mmpose/lth_mm tools/train.py honour it.
 runner_type = 'LotteryRunner'
 
 lottery = dict(
@@ -25,11 +25,14 @@ lottery = dict(
     # ---- which weights -----------------------------------------------------------------
     prune_scope='paper',    # 'paper': every conv-like weight (convs, deformable convs,
                             #   linear layers, attention projections) except 1x1
-                            #   shortcut convs and final predictors (cls, box reg,
-                            #   objectness, mask logits, keypoint heatmaps); norms and
-                            #   biases never pruned. 'paper_voc': the VOC code's rule,
-                            #   predictors pruned too; 'backbone': 'paper' within the
-                            #   backbone; 'all': every conv-like weight
+                            #   shortcut convs, the final predictors (found by structure:
+                            #   the layers whose output reaches a model output or loss
+                            #   with no conv/linear in between) and the offset generators
+                            #   of DCN / deformable attention; norms and biases never
+                            #   pruned. 'paper_voc': the VOC code's rule, predictors
+                            #   pruned too; 'backbone': 'paper' within the backbone;
+                            #   'all': every conv-like weight. See the table with
+                            #   tools/analysis/scope_info.py CONFIG
     groups=None,            # restrict to module groups: backbone, backbone_base,
                             #   backbone_top (alias roi_top), neck, rpn, roi_head,
                             #   box_head, mask_head, keypoint_head, predictors (the
@@ -38,8 +41,15 @@ lottery = dict(
     exclude=None,           # regexes on parameter names; matches are dropped
     # ---- criterion and controls --------------------------------------------------------
     criterion='global_magnitude',  # one threshold over all prunable weights (paper);
-                                   # 'layerwise_magnitude'; 'random' (random positions,
-                                   # per-layer counts of the magnitude ticket)
+                                   # 'layerwise_magnitude'; 'lamp' (Lee et al. 2021:
+                                   # global by layer-adaptive scores, never empties a
+                                   # layer); 'random' (random positions, per-layer counts
+                                   # of the magnitude ticket); or dict(type=NAME, ...)
+    min_density=None,       # per-tensor density floor of every pruning, e.g. 0.01: each
+                            #   prunable tensor keeps >= ceil(min_density * numel) of its
+                            #   largest weights, out of the same total budget; at most
+                            #   keep_ratio. None (the paper): tensors may collapse; the
+                            #   log names every tensor left under 1% either way
     controls=[],            # extra rounds after the last one, from the final ticket:
                             # 'random_ticket' (random mask, same per-layer counts),
                             # 'random_reinit' (same mask, weights re-initialised)

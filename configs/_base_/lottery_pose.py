@@ -7,6 +7,6 @@
 # crops: one epoch is ~293 iterations at mmpose's 8 GPUs x 64, inside mmpose's
 # 500-iteration linear warm-up. Two epochs (586 iterations at 8 x 64, 1/105 of the
 # schedule) are the first whole number of epochs past it; with a larger total batch than
-# 512 raise it (the LotteryHook warns when the rewind point falls inside a warm-up).
+# 512 raise it (lth_mm warns when the rewind point falls inside a warm-up).
 _base_ = ['./lottery.py']
 lottery = dict(rewind_epochs=2)

@@ -29,5 +29,5 @@ _base_ = [
 default_hooks = dict(checkpoint=dict(save_best='coco/bbox_mAP'))
 
 # Late reset at half an epoch (50 of 300 iterations): the end of the 50-iteration warm-up
-# (a reset inside it costs AP, Sec. 4.3; the LotteryHook warns about one).
+# (a reset inside it costs AP, Sec. 4.3; lth_mm warns about one).
 lottery = dict(rewind_epochs=0.5)

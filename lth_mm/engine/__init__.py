@@ -1,14 +1,23 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""mmengine glue: registered hook, loops and runner (thin layers over lth_mm.pruning)."""
+"""mmengine glue: the orchestrator and the registered hooks (thin layers over lth_mm.pruning).
+
+Each lottery round is its own mmengine Runner run (:class:`LotteryRunner`); inside it,
+:class:`TicketMaskHook` enforces the masks, :class:`RewindSnapshotHook` takes round 0's
+late-reset snapshot, :class:`RandomStateHook` makes resume exact and
+:class:`LotteryRoundHook` tells the round's hooks which round they are in
+(:func:`round_info`).
+"""
 from . import checkpoint_compat  # noqa: F401  (torch>=2.6 + mmengine 0.10 resume)
-from .hooks import (EarlyBirdHook, EvalArtifactsHook, LotteryHook, RandomStateHook,
-                    RewindError, ValLossHook)
-from .loops import LotteryEpochBasedTrainLoop, LotteryIterBasedTrainLoop
+from .checkpoint_io import CheckpointError
+from .hooks import (CompactTicketHook, EarlyBirdHook, EvalArtifactsHook, LotteryRoundHook,
+                    RandomStateHook, RewindSnapshotHook, TicketMaskHook, ValLossHook,
+                    round_info)
 from .optim import MaskEnforcer
-from .runner import LotteryRunner, build_lottery_cfg
+from .rewind import RewindError
+from .runner import LotteryRunner
 
 __all__ = [
-    'LotteryHook', 'RandomStateHook', 'RewindError', 'EarlyBirdHook', 'EvalArtifactsHook', 'ValLossHook',
-    'LotteryEpochBasedTrainLoop', 'LotteryIterBasedTrainLoop',
-    'MaskEnforcer', 'LotteryRunner', 'build_lottery_cfg'
+    'CheckpointError', 'CompactTicketHook', 'EarlyBirdHook', 'EvalArtifactsHook',
+    'LotteryRoundHook', 'RandomStateHook', 'RewindSnapshotHook', 'TicketMaskHook',
+    'ValLossHook', 'round_info', 'MaskEnforcer', 'RewindError', 'LotteryRunner'
 ]

@@ -7,20 +7,18 @@
   ``rewind_epochs=1`` means one pass over the images, as in the paper).
 * :func:`warmup_end` / :func:`warmup_warning`: a rewind point inside the LR warm-up costs
   AP (the paper, Sec. 4.3); the hook warns about it.
-* :func:`load_rewind_checkpoint`: the state and iteration of a ``rewind_from`` checkpoint,
-  raw or EMA weights chosen explicitly.
+* :func:`rewind_point_for_run`: the point resolved against round 0's Runner, checked and
+  logged.
 """
 import math
-import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
-import torch
 from torch.utils.data import ConcatDataset as TorchConcatDataset
 
-from .checkpoint_compat import load_checkpoint_file
+from .checkpoint_io import CheckpointError
 
 
-class RewindError(ValueError):
+class RewindError(CheckpointError):
     """Invalid rewind point or rewind checkpoint."""
 
 
@@ -149,60 +147,6 @@ def warmup_warning(rewind_iter: int, param_scheduler, loop_ipe: int) -> Optional
             f'warm-up (it ends at iteration {end}): resetting before the LR has warmed up '
             'costs AP (Girish et al., Sec. 4.3). Set lottery.rewind_iter >= '
             f'{end} (or lottery.rewind_epochs accordingly) unless this is intended.')
-
-
-def load_rewind_checkpoint(path: str, model_state: Dict[str, torch.Tensor],
-                           weights: str = 'raw') -> Tuple[Dict[str, torch.Tensor], int]:
-    """Read the rewind state and iteration from an mmengine checkpoint.
-
-    mmengine's ``EMAHook`` swaps the averaged weights into ``state_dict`` when it saves and
-    keeps the raw ones in ``ema_state_dict`` (``module.``-prefixed), so the two are taken
-    explicitly: ``weights='raw'`` undoes the swap, ``'ema'`` keeps the average.
-
-    Args:
-        path: the checkpoint file.
-        model_state: the model's ``state_dict()`` (names and shapes to check against).
-        weights: ``'raw'`` or ``'ema'``.
-
-    Returns:
-        tuple: (state_dict cloned to CPU, the checkpoint's ``meta.iter`` or 0).
-
-    Raises:
-        RewindError: missing/corrupt file, no state_dict, no EMA weights for ``'ema'``, or
-            names/shapes that do not fit the model.
-    """
-    what = 'lottery.rewind_from'
-    if not osp.isfile(path):
-        raise RewindError(f'{what}: {path!r} does not exist.')
-    try:
-        ckpt = load_checkpoint_file(path)
-    except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
-        raise RewindError(f'{what}: cannot read {path!r} ({type(e).__name__}: {e}); is it '
-                          'truncated?') from e
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise RewindError(f'{what}: {path!r} holds no state_dict.')
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-    ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
-    if weights == 'ema' and ema is None:
-        raise RewindError(f"{what}: lottery.rewind_weights='ema' but {path!r} has no EMA "
-                          "weights (no EMAHook in that run); use rewind_weights='raw'.")
-    if weights == 'raw' and ema is not None:
-        # EMAHook._swap_ema_state_dict put the average in state_dict and the raw weights
-        # in ema_state_dict['module.<name>']: swap back.
-        state = dict(state)
-        for k, v in ema.items():
-            if k.startswith('module.') and k[len('module.'):] in state:
-                state[k[len('module.'):]] = v
-    missing = [k for k in model_state if k not in state]
-    extra = [k for k in state if k not in model_state]
-    shapes = [k for k in model_state if k in state and state[k].shape != model_state[k].shape]
-    if missing or extra or shapes:
-        raise RewindError(
-            f'{what}: {path!r} does not fit the model: missing {missing[:5]}, unexpected '
-            f'{extra[:5]}, shape mismatch {shapes[:5]}. Use a checkpoint of the same config.')
-    it = int((ckpt.get('meta') or {}).get('iter', 0) or 0)
-    return {k: v.detach().to('cpu', copy=True) for k, v in state.items()}, it
 
 
 def rewind_point_for_run(runner, settings, needs_snapshot: bool,

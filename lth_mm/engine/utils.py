@@ -18,11 +18,15 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def get_rng_state() -> dict:
-    """Python, NumPy, torch CPU (and CUDA) random states, for exact resume."""
+    """Python, NumPy, torch CPU and current-CUDA-device random states, for exact resume.
+
+    Only the current device's CUDA state: a resume where the process sees another number
+    of GPUs (torchrun with 8 visible, then Slurm binding 1 per task) must still load it.
+    """
     state = dict(python=random.getstate(), numpy=np.random.get_state(),
                  torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state['cuda'] = torch.cuda.get_rng_state_all()
+        state['cuda'] = torch.cuda.get_rng_state()
     return state
 
 
@@ -35,7 +39,11 @@ def set_rng_state(state: dict) -> None:
     if 'torch' in state:
         torch.set_rng_state(state['torch'].cpu())
     if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
+        cuda = state['cuda']
+        if isinstance(cuda, (list, tuple)):  # older checkpoints: every visible device
+            cuda = cuda[torch.cuda.current_device()] if len(cuda) > \
+                torch.cuda.current_device() else cuda[0]
+        torch.cuda.set_rng_state(cuda.cpu())
 
 
 @contextlib.contextmanager

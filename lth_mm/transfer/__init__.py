@@ -4,7 +4,7 @@ a classifier ticket (``imagenet``), from pretrained weights pruned by magnitude 
 or from another task's ticket (``task``).
 
 :func:`build_transfer_ticket` is the one entry point, used by ``tools/transfer.py`` and by
-``LotteryHook`` for ``lottery.transfer``. The math lives in :mod:`.modes` and :mod:`.names`
+the lottery engine for ``lottery.transfer``. The math lives in :mod:`.modes` and :mod:`.names`
 (pure PyTorch); :mod:`.sources` reads files.
 """
 from typing import List, Optional

@@ -2,11 +2,13 @@
 from .compact_ticket_hook import CompactTicketHook
 from .early_bird_hook import EarlyBirdHook
 from .eval_artifacts_hook import EvalArtifactsHook
-from .lottery_hook import LotteryHook, RewindError
+from .lottery_round_hook import LotteryRoundHook, round_info
 from .random_state_hook import RandomStateHook
+from .rewind_snapshot_hook import RewindSnapshotHook
+from .ticket_mask_hook import TicketMaskHook
 from .val_loss_hook import ValLossHook
 
 __all__ = [
-    'CompactTicketHook', 'EarlyBirdHook', 'EvalArtifactsHook', 'LotteryHook', 'RandomStateHook',
-    'RewindError', 'ValLossHook'
+    'CompactTicketHook', 'EarlyBirdHook', 'EvalArtifactsHook', 'LotteryRoundHook',
+    'RandomStateHook', 'RewindSnapshotHook', 'TicketMaskHook', 'ValLossHook', 'round_info'
 ]

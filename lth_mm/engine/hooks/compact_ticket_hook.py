@@ -9,8 +9,8 @@ weights as ``round_{r}/ticket_compact.lthc`` (bitmask + values, see
 paper's supplementary Fig. 4 (size and MACs vs sparsity) for any experiment.
 
 The masks are read from the round's ticket file (written by ``LotteryHook`` when the round
-starts), the weights from the model. Runs at the default ``NORMAL`` priority so that its
-``add_round_extras`` lands before ``LotteryHook`` (``BELOW_NORMAL``) writes the row.
+starts), the weights from the model, in ``after_train`` of the round's Runner; the
+orchestrator reads the extras when that Runner has finished.
 Rank 0 only; nothing collective happens here.
 """
 import os.path as osp
@@ -23,6 +23,7 @@ from mmengine.registry import HOOKS
 from ... import paths
 from ...report import add_round_extras
 from ..utils import unwrap
+from .lottery_round_hook import round_location
 
 
 @HOOKS.register_module()
@@ -44,19 +45,18 @@ class CompactTicketHook(Hook):
         self.count_macs = count_macs
         self.mac_shape = tuple(mac_shape) if mac_shape else None
 
-    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
+    def after_train(self, runner) -> None:
         """Write the compact file of a round with masks; add its sizes to the summary row.
 
         Args:
-            runner: the Runner.
-            lottery_round: the round index.
-            metrics: the round's final evaluation (unused).
+            runner: the round's Runner.
         """
         if not is_main_process():
             return
+        experiment_dir, lottery_round = round_location(runner)
         from ...compact import CompactError, save_compact
         from ...pruning import TicketError, load_ticket
-        ticket_path = paths.ticket(runner.work_dir, lottery_round)
+        ticket_path = paths.ticket(experiment_dir, lottery_round)
         if not osp.isfile(ticket_path):
             return
         try:
@@ -67,7 +67,7 @@ class CompactTicketHook(Hook):
         if ticket.masks.prunable_sparsity() == 0:  # the dense round: nothing to compress
             return
         model = unwrap(runner.model)
-        out = paths.compact_ticket(runner.work_dir, lottery_round)
+        out = paths.compact_ticket(experiment_dir, lottery_round)
         try:
             stats = save_compact(out, model.state_dict(), ticket.masks.as_bool(),
                                  zstd_level=self.zstd_level, fp16=self.fp16,

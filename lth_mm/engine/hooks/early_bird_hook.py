@@ -28,6 +28,7 @@ from ...fileio import atomic_write_json
 from ...pruning import LotterySettings, compute_masks, select_prunable
 from ...report import add_round_extras
 from ..utils import unwrap
+from .lottery_round_hook import round_location
 
 
 @HOOKS.register_module()
@@ -48,7 +49,8 @@ class EarlyBirdHook(Hook):
             warm-up the weights, hence the masks, barely move, and a fine ``interval``
             would see them "converged" at once. Masks are recorded from the start.
     """
-    # NORMAL: after_lottery_round must add its summary fields before the LotteryHook
+    # NORMAL: after LotteryRoundHook's final evaluation; its summary fields are read by the
+    # orchestrator once the round's Runner has finished
     # writes the row; round 0 is dense, so there are no masks to wait for.
     priority = 'NORMAL'
 
@@ -69,8 +71,9 @@ class EarlyBirdHook(Hook):
         self.active = False
 
     # ------------------------------------------------------------------ round 0 only
-    def before_lottery_round(self, runner, lottery_round: int, resumed: bool = False) -> None:
-        kind = runner.message_hub.get_info('lottery/kind', None)
+    def before_train(self, runner) -> None:
+        self.experiment_dir, lottery_round = round_location(runner)
+        kind = round_location(runner, 'kind')
         self.active = lottery_round == 0 and kind in (None, 'dense')
         if not self.active:
             return
@@ -89,11 +92,12 @@ class EarlyBirdHook(Hook):
             raise ValueError('EarlyBirdHook(by_epoch=True) needs an epoch-based train loop; '
                              'use by_epoch=None or False with iteration-based training.')
         self.by_epoch = epoch_loop if self.by_epoch_arg is None else bool(self.by_epoch_arg)
-        path = paths.early_bird_json(runner.work_dir)
-        if resumed and osp.isfile(path):
+        path = paths.early_bird_json(self.experiment_dir)
+        if osp.isfile(path):  # an earlier attempt of round 0: keep what it reached
             # The masks themselves are not saved: the FIFO restarts at the resume point.
             with open(path) as f:
-                self.records = json.load(f).get('records', [])
+                self.records = [r for r in json.load(f).get('records', [])
+                                if r['iter'] <= runner.iter]
             for r in self.records:
                 r['mask_lost'] = True
 
@@ -140,7 +144,7 @@ class EarlyBirdHook(Hook):
     def _unit(self) -> str:
         return 'epoch' if self.by_epoch else 'iteration'
 
-    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
+    def after_train(self, runner) -> None:
         """IoU of every recorded mask with the final one; the decided point; the saving."""
         if not self.active:
             return
@@ -183,4 +187,4 @@ class EarlyBirdHook(Hook):
                                              interval=self.interval, unit=self._unit(),
                                              num_weights=getattr(self, 'n', None)),
                                records=self.records, final=final),
-                          paths.early_bird_json(runner.work_dir))
+                          paths.early_bird_json(self.experiment_dir))

@@ -1,12 +1,12 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 """Keep each lottery round's final evaluation on disk, so every analysis runs offline.
 
-At the start of a round the hook points every COCO-style metric of the validation evaluator
+At the start of a round (``before_train`` of the round's Runner) the hook points every COCO-style metric of the validation evaluator
 (mmdet's and mmpose's ``CocoMetric``: anything with ``outfile_prefix`` and
 ``results2json``) at ``round_{r}/results/results``; each evaluation of the round then
 writes its COCO-format predictions there (``results.bbox.json``, ``results.segm.json``,
 ``results.keypoints.json``) and the last one, the round's final evaluation, stays. When the
-round ends the hook re-runs pycocotools' COCOeval on those files to keep the per-category
+round ends (``after_train``, after :class:`LotteryRoundHook`'s final evaluation) the hook re-runs pycocotools' COCOeval on those files to keep the per-category
 AP (its precision array) in ``coco_eval.json``, and records in ``meta.json`` what the
 analyses need besides: the ground-truth file, keypoint sigmas and flip pairs, and the
 training-instance count of each category.
@@ -24,6 +24,7 @@ from ... import paths
 from ...analysis.collect import COCO_EVAL_JSON, META_JSON
 from ...analysis.collect import RESULT_PREFIX as PREFIX
 from ...fileio import atomic_write_json
+from .lottery_round_hook import round_location
 
 
 def result_file(results_dir: str, iou_type: str) -> str:
@@ -39,7 +40,7 @@ class EvalArtifactsHook(Hook):
         train_counts: count the training instances of each category (for the frequency
             analysis; one pass over the training annotations, not the images).
     """
-    priority = 'NORMAL'  # after_lottery_round must run before the LotteryHook's
+    priority = 'NORMAL'  # after LotteryRoundHook (ABOVE_NORMAL), which evaluates last
 
     def __init__(self, train_counts: bool = True):
         self.train_counts = train_counts
@@ -51,7 +52,7 @@ class EvalArtifactsHook(Hook):
         return [m for m in getattr(evaluator, 'metrics', []) or []
                 if hasattr(m, 'outfile_prefix') and hasattr(m, 'results2json')]
 
-    def before_lottery_round(self, runner, lottery_round: int, resumed: bool = False) -> None:
+    def before_train(self, runner) -> None:
         """Point the metrics' ``outfile_prefix`` at this round's results directory."""
         metrics = self._coco_metrics(runner)
         if not metrics:
@@ -59,20 +60,20 @@ class EvalArtifactsHook(Hook):
                 '[EvalArtifactsHook] the validation evaluator has no COCO-style metric '
                 '(mmdet/mmpose CocoMetric): no per-round results will be kept.')
             return
-        out = paths.results_dir(runner.work_dir, lottery_round)
+        out = paths.results_dir(*round_location(runner))
         if is_main_process():
             os.makedirs(out, exist_ok=True)
         for m in metrics:
             m.outfile_prefix = osp.join(out, PREFIX)
 
-    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
+    def after_train(self, runner) -> None:
         """Write ``coco_eval.json`` and ``meta.json`` for the round's final evaluation."""
         if not is_main_process():
             return
         from ...analysis.coco_breakdown import coco_eval
-        out = paths.results_dir(runner.work_dir, lottery_round)
-        evals, meta = {}, dict(round=lottery_round,
-                               kind=runner.message_hub.get_info('lottery/kind', None),
+        experiment_dir, lottery_round = round_location(runner)
+        out = paths.results_dir(experiment_dir, lottery_round)
+        evals, meta = {}, dict(round=lottery_round, kind=round_location(runner, 'kind'),
                                iou_types=[])
         for i, m in enumerate(self._coco_metrics(runner)):
             coco = getattr(m, '_coco_api', None) or getattr(m, 'coco', None)

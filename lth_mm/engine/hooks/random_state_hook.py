@@ -3,42 +3,43 @@
 
 mmengine does not save random states; ``Runner.resume`` re-seeds instead, which is exact
 only if nothing drew from the generators since the run started. This hook saves Python,
-NumPy and torch (CPU and CUDA) states of *every rank* under ``checkpoint['rng_states']``:
+NumPy and torch (CPU and the current CUDA device's) states of *every rank* under
+``checkpoint['lth_mm']['rng_states']``:
 
-* they are gathered (a collective, on all ranks) right before a checkpoint is written:
-  in ``after_train_iter``/``after_train_epoch`` when a ``CheckpointHook`` is due, and in
-  ``after_lottery_round`` before the round's final checkpoint; ``before_save_checkpoint``
-  itself runs on rank 0 only;
-* they are restored when the round (re)starts (``before_lottery_round``): after
-  ``Runner.resume`` has re-seeded and after an iteration-based loop has replayed the
-  round's batches, i.e. at the point of the stream where they were taken. Each rank gets
-  its own state (rank 0's imposed on all would correlate the ranks).
+* they are gathered (a collective, on all ranks) right before a checkpoint is written,
+  in ``after_train_iter``/``after_train_epoch`` when a ``CheckpointHook`` is due
+  (``before_save_checkpoint`` itself runs on rank 0 only);
+* with ``restore=True`` (the run resumes a checkpoint) they are put back at the point of
+  the data stream where they were taken: before the first epoch's dataloader iterator is
+  made (epoch-based loops), or after ``IterBasedTrainLoop`` has replayed the finished
+  iterations' batches (iteration-based loops). Each rank gets its own state.
 """
 from typing import List, Optional
 
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
+from mmengine.runner import IterBasedTrainLoop
 
 from ..utils import get_rng_state, set_rng_state
+from .ticket_mask_hook import CKPT_KEY
 
-CKPT_KEY = 'rng_states'
+RNG_KEY = 'rng_states'
 
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
     """Save every rank's random states in checkpoints and restore them on resume.
 
-    Added by :class:`~lth_mm.engine.runner.LotteryRunner`; it works with any loop that
-    fires ``before_lottery_round``.
+    Args:
+        restore: restore the states of the checkpoint the run resumes from.
     """
 
-    # Before LotteryHook (BELOW_NORMAL): restore before the round draws anything; and it
-    # gathers before CheckpointHook (VERY_LOW) saves.
-    priority = 'NORMAL'
-    lottery_persistent = True
+    # Gathers before CheckpointHook (VERY_LOW) saves; restores before other hooks draw.
+    priority = 'ABOVE_NORMAL'
 
-    def __init__(self):
+    def __init__(self, restore: bool = False):
+        self.restore = restore
         self._states: Optional[List[dict]] = None
         self._gathered_at: Optional[int] = None
         self._pending: Optional[List[dict]] = None
@@ -71,23 +72,36 @@ class RandomStateHook(Hook):
         if self._checkpoint_due(runner, by_epoch=True):
             self._gather(runner)
 
-    def after_lottery_round(self, runner, lottery_round: int, metrics: dict) -> None:
-        """The round's final checkpoint is written next (by the LotteryHook)."""
-        self._gather(runner)
-
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Rank 0 only: store the gathered states (this rank's alone if none were)."""
         if self._states is None or self._gathered_at != runner.iter:
             self._states = [get_rng_state()]
-        checkpoint[CKPT_KEY] = self._states
+        checkpoint.setdefault(CKPT_KEY, {})[RNG_KEY] = self._states
+
+    # ------------------------------------------------------------------ evaluation
+    def before_val(self, runner) -> None:
+        self._before_val = get_rng_state()
+
+    def after_val(self, runner) -> None:
+        if getattr(self, '_before_val', None) is not None:
+            set_rng_state(self._before_val)
+            self._before_val = None
 
     # ------------------------------------------------------------------ restoring
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if getattr(runner, '_resume', False) and CKPT_KEY in checkpoint:
-            self._pending = checkpoint[CKPT_KEY]
+        states = (checkpoint.get(CKPT_KEY) or {}).get(RNG_KEY)
+        if self.restore and states is not None:
+            self._pending = states
 
-    def before_lottery_round(self, runner, lottery_round: int, resumed: bool) -> None:
-        """Restore this rank's state from the checkpoint the run resumed from."""
+    def before_train_epoch(self, runner) -> None:
+        if not isinstance(runner.train_loop, IterBasedTrainLoop):
+            self._restore(runner)
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._restore(runner)
+
+    def _restore(self, runner) -> None:
+        """Restore this rank's state from the checkpoint the run resumed from (once)."""
         if self._pending is None:
             return
         states, self._pending = self._pending, None

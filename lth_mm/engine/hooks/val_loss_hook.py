@@ -21,6 +21,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from ... import paths
 from ...fileio import atomic_write_json
 from ..utils import preserved_rng, unwrap
+from .lottery_round_hook import round_location
 
 
 @HOOKS.register_module()
@@ -60,20 +61,19 @@ class ValLossHook(Hook):
         return self._loader
 
     def before_train(self, runner) -> None:
-        """Check once, on one batch, that the model computes a loss on this data."""
-        if self._checked:
-            return
-        self._checked = True
-        self._val_loss(runner, max_batches=1)
-
-    def before_lottery_round(self, runner, lottery_round: int, resumed: bool = False) -> None:
-        self.round = lottery_round
+        """Check, on one batch, that the model computes a loss on this data; pick up the
+        records a resumed round made before its interruption."""
+        if not self._checked:
+            self._checked = True
+            self._val_loss(runner, max_batches=1)
+        self.experiment_dir, self.round = round_location(runner)
+        self.kind = round_location(runner, 'kind')
         self.records = []
-        path = paths.val_loss_json(runner.work_dir, lottery_round)
-        if resumed:  # keep the evaluations made before the interruption
-            if osp.isfile(path):
-                with open(path) as f:
-                    self.records = json.load(f).get('records', [])
+        path = paths.val_loss_json(self.experiment_dir, self.round)
+        if osp.isfile(path):  # an earlier attempt of this round: keep what it reached
+            with open(path) as f:
+                self.records = [r for r in json.load(f).get('records', [])
+                                if r['iter'] <= runner.iter]
 
     def after_train_epoch(self, runner) -> None:
         if isinstance(runner.train_loop, EpochBasedTrainLoop) and \
@@ -97,9 +97,8 @@ class ValLossHook(Hook):
                            f'{step}: loss={losses["loss"]:.4f}')
         if is_main_process():
             atomic_write_json(dict(round=self.round, by_epoch=by_epoch,
-                                   kind=runner.message_hub.get_info('lottery/kind', None),
-                                   records=self.records),
-                              paths.val_loss_json(runner.work_dir, self.round))
+                                   kind=self.kind, records=self.records),
+                              paths.val_loss_json(self.experiment_dir, self.round))
 
     def _val_loss(self, runner, max_batches: Optional[int]) -> dict:
         """Mean of every loss term over the data (weighted by batch size, all ranks)."""

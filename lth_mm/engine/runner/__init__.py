@@ -1,4 +1,4 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-from .lottery_runner import LotteryRunner, build_lottery_cfg
+from .lottery_runner import LotteryRunner
 
-__all__ = ['LotteryRunner', 'build_lottery_cfg']
+__all__ = ['LotteryRunner']
