@@ -49,7 +49,7 @@ def sparsity_section(doc: Doc, runs: List[dict]) -> None:
         if isinstance(v, (int, float)) and not isinstance(v, bool)][:1]
     if not metrics:
         return
-    panels, dense, table = {}, {}, []
+    panels, dense, table, dense_rows = {}, {}, [], []
     for metric in metrics:
         scale = plots.metric_scale(metric)
         points = defaultdict(lambda: defaultdict(list))  # label -> keep -> [(sp, v)]
@@ -83,8 +83,8 @@ def sparsity_section(doc: Doc, runs: List[dict]) -> None:
         for group, vals in dense_vals.items():
             m, s = mean_std(vals)
             dense[metric][group] = dict(mean=m, std=s, n=len(vals))
-            table.insert(0, [f'{group} dense', plots.metric_label(metric), 1.0, '0.0',
-                             f'{m:.2f}', f'{s:.2f}', len(vals)])
+            dense_rows.append([f'{group} dense', plots.metric_label(metric), 1.0, '0.0',
+                               f'{m:.2f}', f'{s:.2f}', len(vals)])
     if not any(panels.values()) and not any(dense.values()):
         return
     path = plots.sparsity_vs_metric(osp.join(doc.out_dir, 'sparsity_vs_metric.png'), panels,
@@ -94,7 +94,7 @@ def sparsity_section(doc: Doc, runs: List[dict]) -> None:
     doc.img(path, f'{names} vs network sparsity, every round of every work_dir (seeds of '
                   'one group averaged; bars: sample standard deviation)')
     doc.table(['run', 'metric', 'keep ratio', 'network sparsity (%)', 'mean', 'std', 'n'],
-              table)
+              dense_rows + table)
     doc.p(PAPER['sparsity'] + ' Seeds: work_dirs `X_seedN` or `root/seed_N` (tools/seeds.py) '
           'form one group.')
 
