@@ -31,8 +31,8 @@ def size_section(doc: Doc, runs: List[dict]) -> None:
             series[f"{round_label(t['row'])}, {IOU_NAMES.get(iou, iou)} AP"] = [
                 ch.get(s, float('nan')) for s in SIZES]
             rows.append([round_label(t['row']), IOU_NAMES.get(iou, iou)] + [
-                f"{ap_pct(d['stats'].get(s, -1))} -> {ap_pct(ev['stats'].get(s, -1))}"
-                + (f" ({pct(ch[s])})" if s in ch else '') for s in SIZES])
+                _size_cell(d['stats'].get(s, -1), ev['stats'].get(s, -1), ch.get(s))
+                for s in SIZES])
     # sizes without objects (COCO's -1 on both sides) are left out, not drawn empty
     keep = [i for i in range(len(SIZES))
             if any(not math.isnan(v[i]) for v in series.values())]
@@ -52,6 +52,13 @@ def size_section(doc: Doc, runs: List[dict]) -> None:
     doc.table(['round', 'AP', 'AP_small (%) dense -> ticket', 'AP_medium (%)',
                'AP_large (%)'], rows)
     doc.p(PAPER['size'] + ' n/a: no objects of that size.')
+
+
+def _size_cell(dense: float, ticket: float, change) -> str:
+    if dense < 0 and ticket < 0:
+        return 'n/a'  # no objects of that size
+    return f'{ap_pct(dense)} -> {ap_pct(ticket)}' + (f' ({pct(change)})' if change is not None
+                                                     else '')
 
 
 def _bin_label(b: dict, kind: str) -> str:
