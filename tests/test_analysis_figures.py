@@ -80,12 +80,18 @@ def test_out_dir_replaced_whole_but_user_files_never_deleted(tmp_path):
     with pytest.raises(FileExistsError, match='notes.txt'):
         build_report([wd], str(rep), progress=False)
     assert (rep / 'notes.txt').read_text() == 'mine' and (rep / 'report.md').exists()
+    legacy = tmp_path / 'legacy'  # a report written before the marker existed
+    legacy.mkdir()
+    for f in ('report.md', 'report.html', 'size.png', 'tide_bbox.png'):
+        (legacy / f).write_text('old')
+    build_report([wd], str(legacy), progress=False)
+    assert not (legacy / 'size.png').exists() and (legacy / MARKER).exists()
     other = tmp_path / 'data'
     other.mkdir()
     (other / 'x.json').write_text('{}')
     with pytest.raises(FileExistsError):
         build_report([wd], str(other), progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['data', 'rep', 'run']  # no debris
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['data', 'legacy', 'rep', 'run']
 
 
 def test_tool_refuses_an_out_with_user_files(tmp_path, capsys):

@@ -27,6 +27,11 @@ from .sections_run import (convergence_section, early_bird_section, per_layer_se
 
 # Lists the files a report wrote, so that the next report may replace them (and only them).
 MARKER = '.lth_mm_report.json'
+# What a report written before the marker existed holds (make demo reuses its --out).
+FIGURES = ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox', 'tide_segm',
+           'keypoint_errors', 'convergence', 'early_bird', 'per_layer')
+LEGACY_FILES = {'report.md', 'report.html'} | {f'{f}.{e}' for f in FIGURES
+                                               for e in ('png', 'pdf')}
 
 
 def check_out_dir(out_dir: str) -> None:
@@ -46,6 +51,8 @@ def check_out_dir(out_dir: str) -> None:
     if MARKER in entries:
         with open(osp.join(out_dir, MARKER)) as f:
             ours = set(json.load(f).get('files', [])) | {MARKER}
+    elif 'report.md' in entries and entries <= LEGACY_FILES:
+        ours = entries  # an lth_mm report from before the marker: only its own names
     other = sorted(entries - ours)
     if other:
         raise FileExistsError(
