@@ -36,7 +36,7 @@ def mmpretrain_resnet(work_dir, data_root):
     steps = schedulers if isinstance(schedulers, list) else [schedulers]
     (step, ) = [s for s in steps if s.type == 'MultiStepLR']
     step.milestones = [1]  # epochs 30, 60, 90 of 100
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
 def mmpretrain_vit(work_dir, data_root):
@@ -53,4 +53,4 @@ def mmpretrain_vit(work_dir, data_root):
     warmup, cosine = cfg.param_scheduler  # 30 warm-up epochs of 300, then cosine
     warmup.end = 1
     cosine.update(begin=1, end=max_epochs, T_max=max_epochs - 1)
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)

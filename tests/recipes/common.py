@@ -27,6 +27,18 @@ CROPS = dict(num_train=8, num_val=4, img_size=64, seed=1, voc=False, crop_size=3
 # synthetic root generated with other parameters.
 SHAPES_DIR, SHAPES_B_DIR, CROPS_DIR = 'shapes64', 'shapes64_b', 'crops32'
 
+# Top-level keys a Runner reads (Runner.from_cfg), plus custom_imports for a fresh process.
+# Everything else in a shipped config (the intermediate variables: train_pipeline, codec,
+# img_scale, ...; tta_model, tta_pipeline) is dropped: mmengine formats the whole config
+# with yapf when it logs it, dumps it, and in every checkpoint, which took most of a
+# tiny run's time (DINO: ~8 s a time for its lists of scales).
+_RUNNER_KEYS = frozenset({
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+    'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+    'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor',
+    'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'custom_imports'})
+
 # Keys of pipeline transforms that hold image sizes in pixels (mmdet, mmpose, mmpretrain).
 _SIZE_KEYS = frozenset(
     {'img_scale', 'scale', 'scales', 'crop_size', 'size', 'border', 'input_size'})
@@ -99,14 +111,16 @@ def find_hook(cfg, hook_type):
     return found[0]
 
 
-def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval, val_interval=None):
+def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval=None, val_interval=None):
     """Run settings common to all recipes (in place); returns ``cfg``.
 
     Args:
         by_epoch (bool): whether the recipe's loop counts epochs (else iterations).
         length (int): ``max_epochs`` or ``max_iters`` (the train_cfg must already hold the
             recipe's own other keys, e.g. ``dynamic_intervals``).
-        ckpt_interval (int): CheckpointHook interval, in the loop's unit.
+        ckpt_interval (int): CheckpointHook interval, in the loop's unit; defaults to
+            ``length`` (one checkpoint, at the end: each one costs a formatted copy of the
+            config). Tests that kill and resume override it.
         val_interval (int): validation interval; defaults to ``length`` (once, at the end).
     """
     cfg.work_dir = str(work_dir)
@@ -121,7 +135,7 @@ def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval, val_interval=Non
         cfg[name].update(num_workers=0, persistent_workers=False, pin_memory=False)
     cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
     cfg.test_evaluator = copy.deepcopy(cfg.val_evaluator)
-    cfg.default_hooks.checkpoint.update(interval=ckpt_interval, by_epoch=by_epoch)
+    cfg.default_hooks.checkpoint.update(interval=ckpt_interval or length, by_epoch=by_epoch)
     cfg.default_hooks.logger.interval = 1  # every loss reaches the message hub's history
     cfg.log_processor = dict(cfg.get('log_processor', {}), by_epoch=by_epoch)
     cfg.randomness = dict(seed=cfg.get('randomness', {}).get('seed', 0))
@@ -132,6 +146,8 @@ def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval, val_interval=Non
     # The synthetic datasets are registered by lth_mm (in a fresh process too).
     cfg.custom_imports = dict(imports=['lth_mm'], allow_failed_imports=False)
     drop_pretrained(cfg.model)
+    for key in set(cfg.keys()) - _RUNNER_KEYS:
+        cfg.pop(key)
     return cfg
 
 

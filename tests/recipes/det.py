@@ -60,7 +60,7 @@ def rtmdet(work_dir, data_root):
     switch = find_hook(cfg, 'PipelineSwitchHook')
     switch.update(switch_epoch=max_epochs - stage2_epochs,
                   switch_pipeline=scale_sizes(switch.switch_pipeline, factor))
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
 def yolox(work_dir, data_root):
@@ -89,7 +89,7 @@ def yolox(work_dir, data_root):
         cfg.train_cfg.dynamic_intervals = [(max_epochs - num_last_epochs, 1)]
     find_hook(cfg, 'YOLOXModeSwitchHook').num_last_epochs = num_last_epochs
     find_hook(cfg, 'SyncNormHook')  # asserts it is still there
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
 def dino(work_dir, data_root):
@@ -116,7 +116,7 @@ def dino(work_dir, data_root):
     _det_data(cfg, data_root, factor, batch_size=2)
     (step, ) = cfg.param_scheduler  # MultiStepLR at epoch 11 of 12 -> 1 of 2
     step.update(end=max_epochs, milestones=[max_epochs - 1])
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
 def _tiny_r50_fpn(model):
@@ -187,4 +187,4 @@ def multisource(work_dir, data_root):
         sampler=dict(type='MultiSourceSampler', batch_size=batch_size, source_ratio=[1, 2]),
         dataset=dict(type='ConcatDataset', datasets=sources))
     _iterations(cfg, max_iters=6)
-    return finalize(cfg, work_dir, by_epoch=False, length=6, ckpt_interval=3)
+    return finalize(cfg, work_dir, by_epoch=False, length=6)

@@ -75,7 +75,7 @@ def rtmpose(work_dir, data_root):
     switch = find_hook(cfg, 'PipelineSwitchHook')
     switch.update(switch_epoch=max_epochs - stage2_epochs,
                   switch_pipeline=_rtmpose_pipeline(switch.switch_pipeline, codec))
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
 def yoloxpose(work_dir, data_root):
@@ -117,4 +117,4 @@ def yoloxpose(work_dir, data_root):
                   new_train_pipeline=scale_sizes(switch.new_train_pipeline, train_factor))
     find_hook(cfg, 'SyncNormHook')
     find_hook(cfg, 'EMAHook')
-    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs, ckpt_interval=1)
+    return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
