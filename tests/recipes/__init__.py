@@ -1,9 +1,10 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 """Tiny, runnable versions of real OpenMMLab recipes, for tests of the lottery engine.
 
-Each recipe is the config mmdet / mmpose / mmpretrain ship (``mmengine.hub.get_config('mmdet::...')``)
-with its hooks, samplers, transforms, optimizer and scheduler types kept, and its data,
-widths, depths, image sizes and schedule shrunk so that it trains in seconds on a CPU::
+Each recipe is the config mmdet / mmpose / mmpretrain ship
+(``mmengine.hub.get_config('mmdet::...')``) with its hooks, samplers, transforms, optimizer
+and scheduler types kept, and its data, widths, depths, image sizes and schedule shrunk so
+that it trains in seconds on a CPU::
 
     from recipes import recipe_cfg
     cfg = recipe_cfg('yolox', tmp_path / 'work', data_root=tmp_path / 'data')

@@ -4,7 +4,7 @@
 The crops (32 px, 4 classes) are lth_mm's classification layout of the synthetic shapes
 (lth_mm/datasets/synthetic_cls.py); ImageNet's 224 px pipelines become 32 px.
 """
-from .common import shipped, CROPS, CROPS_DIR, data_dir, finalize, scale_sizes
+from .common import CROPS, CROPS_DIR, data_dir, finalize, scale_sizes, shipped
 
 NUM_CLASSES = 4
 _FACTOR = 32 / 224  # RandomResizedCrop / CenterCrop 224 -> 32, ResizeEdge 256 -> 37

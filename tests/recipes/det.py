@@ -6,8 +6,8 @@ Each function loads the config mmdet ships, keeps its hooks, samplers, transform
 scheduler types, and shrinks the rest (see ``common.py``). Sizes: mmdet's 640 px (or
 1333x800) pipelines become 64 px (or 133x80) on the 64 px synthetic shapes.
 """
-from .common import (shipped, SHAPES, SHAPES_B, SHAPES_B_DIR, SHAPES_DIR, data_dir, finalize,
-                     find_hook, scale_sizes)
+from .common import (SHAPES, SHAPES_B, SHAPES_B_DIR, SHAPES_DIR, data_dir, finalize,
+                     find_hook, scale_sizes, shipped)
 
 NUM_CLASSES = 4  # square, circle, triangle, cross
 

@@ -6,7 +6,7 @@ lth_mm/datasets/metainfo/synthetic_shapes.py), so the heads predict 5 keypoints 
 of COCO's 17.
 """
 from lth_mm.datasets.mmpose_datasets import SYNTHETIC_POSE_METAINFO
-from .common import shipped, SHAPES, SHAPES_DIR, data_dir, finalize, find_hook, scale_sizes
+from .common import SHAPES, SHAPES_DIR, data_dir, finalize, find_hook, scale_sizes, shipped
 
 NUM_KEYPOINTS = 5
 
