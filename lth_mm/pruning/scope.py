@@ -21,7 +21,7 @@ sampling op reads and with which weights, not features. They are zero-initialise
 design (their bias holds the sampling grid), so after training their magnitudes are tiny
 next to any feature layer's and say nothing about importance: global magnitude pruning
 removes 100% of DINO's 24 of them at keep 0.2, which freezes every sampling point at its
-initial grid. ``paper``, ``paper_voc`` and ``backbone`` keep them dense (0.6% of a
+initial grid. ``paper``, ``paper_voc`` and ``backbone`` keep them dense (1.4% of a
 DCN-R50 Faster R-CNN, 2.5% of DINO-R50's weights); ``all`` prunes them. The paper's
 R-CNN models have none, so its numbers do not move.
 """
