@@ -49,6 +49,10 @@ def test_dcn_resnet_prunes_deformable_convs():
     reasons = explain_scope(model)
     assert sorted(reasons['shortcut']) == [f'layer{i}.0.downsample.0.weight'
                                            for i in range(1, 5)]
+    # each DCN's offset generator (zero-initialised, predicts sampling locations) is dense
+    assert sorted(reasons['offset']) == sorted(n[:-len('weight')] + 'conv_offset.weight'
+                                               for n in dcn)
+    assert set(reasons['offset']) <= set(select_prunable(model, scope='all'))
     # Every conv-like weight is either selected or left dense for a stated reason.
     left = {n for names in reasons.values() for n in names}
     assert {n for n, _ in conv_like_weights(model)} == selected | left

@@ -11,7 +11,6 @@ Train the ticket with ``--cfg-options lottery.ticket=TICKET lottery.rewind_from=
 It prints the tensors the pruning left under 1% density (layer collapse), by name and size.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
