@@ -159,3 +159,33 @@ def test_bad_arguments():
         keypoint_error_analysis(_gt(_person(1, 0)), [], SIGMAS, [0, 1])
     with pytest.raises(ValueError, match='variant'):
         keypoint_error_analysis(_gt(_person(1, 0)), [], SIGMAS, FLIP, variant='x')
+
+
+def test_several_keypoint_categories_extension():
+    """Each category analysed as the reference analyses persons: counts add up, and the
+    original AP is COCOeval's mAP over the categories."""
+    from lth_mm.analysis.coco_breakdown import coco_eval
+    r = REF['synth5']
+    gt, dets = _load('synth5', 'gt'), _load('synth5', 'dets')
+    gt['categories'].append(dict(gt['categories'][0], id=2, name='other'))
+    for x in gt['annotations'] + dets:
+        x['category_id'] = 1 + x['image_id'] % 2
+    both = keypoint_error_analysis(gt, dets, r['sigmas'], r['flip_indices'], COCO_ALL)
+    singles = []
+    for c in (1, 2):
+        g = dict(gt, annotations=[a for a in gt['annotations'] if a['category_id'] == c],
+                 categories=[dict(k, id=1) for k in gt['categories'] if k['id'] == c])
+        for a in g['annotations']:
+            a['category_id'] = 1
+        d = [dict(x, category_id=1) for x in dets if x['category_id'] == c]
+        singles.append(keypoint_error_analysis(g, d, r['sigmas'], r['flip_indices'],
+                                               COCO_ALL))
+        for a in g['annotations']:
+            a['category_id'] = c
+    assert both['counts'] != singles[0]['counts']
+    for k in ('matched', 'bkg_fp', 'fn'):
+        assert both[k] == singles[0][k] + singles[1][k]
+    ref = coco_eval(gt, dets, 'keypoints', sigmas=r['sigmas'])['stats']['AP']
+    assert both['ap']['original'] == pytest.approx(ref, abs=1e-12)
+    assert both['ap']['jitter'] == pytest.approx(
+        (singles[0]['ap']['jitter'] + singles[1]['ap']['jitter']) / 2)

@@ -29,8 +29,8 @@ Quirks of the reference kept by default (``variant='reference'``): the fix dista
 ``sigma^2`` where OKS uses ``(2 sigma)^2``, so a fixed keypoint lands at ks = level^(1/4)
 (Jitter 0.96, Miss 0.84), not at the level; ``variant='corrected'`` lands it at the level.
 Extension (not in the reference, which hard-codes COCO's 17 keypoints): any keypoint set,
-with the dataset's sigmas and flip pairs. Only the first category is analysed (the
-reference corrects ``catIds[0]`` only).
+with the dataset's sigmas and flip pairs, and several keypoint categories (each analysed as
+the reference analyses persons; counts summed, AP the mean over categories as COCOeval's).
 """
 import contextlib
 import copy
@@ -122,10 +122,9 @@ def _targets(dt_kpts, gt, classes, best, sigmas, variant):
 class _Analysis:
     """The mutable state of one run: detections changed in place as the reference does."""
 
-    def __init__(self, coco_gt, coco_dt, sigmas, area_rng):
-        self.gt, self.dt, self.sigmas = coco_gt, coco_dt, sigmas
+    def __init__(self, coco_gt, coco_dt, sigmas, area_rng, cat):
+        self.gt, self.dt, self.sigmas, self.cat = coco_gt, coco_dt, sigmas, cat
         self.area_rng = [float(area_rng[0]), float(area_rng[1])]
-        self.cat = sorted(coco_gt.getCatIds())[0]
         self.orig = {i: (list(d['keypoints']), d['score']) for i, d in coco_dt.anns.items()}
         per_img: Dict[int, int] = {}
         for d in coco_dt.anns.values():
@@ -257,7 +256,26 @@ def keypoint_error_analysis(gt: Union[str, dict, COCO],
     if coco_dt is None:  # no detections: nothing to classify, AP 0
         return _result({c: 0 for c in CLASSES}, 0, 0, 0, len(coco_gt.anns),
                        {s: 0.0 for s in steps}, area_rng, variant)
-    run = _Analysis(coco_gt, coco_dt, sigmas, area_rng)
+    # The reference analyses one category (COCO's person). Extension: a keypoint set with
+    # several categories (the synthetic shapes) is analysed per category; counts add up and
+    # each AP is the mean over categories, as COCOeval's mAP.
+    cats = sorted({a['category_id'] for a in coco_gt.anns.values()
+                   if a.get('num_keypoints', 0) > 0}) or sorted(coco_gt.getCatIds())[:1]
+    parts = [_analyse_category(coco_gt, coco_dt, c, sigmas, flip, area_rng, variant)
+             for c in cats]
+    counts = {c: sum(p['counts'][c] for p in parts) for c in CLASSES}
+    ap = {}
+    for s in steps:
+        valid = [p['ap'][s] for p in parts if p['ap'][s] >= 0]
+        ap[s] = float(np.mean(valid)) if valid else -1.0
+    return _result(counts, *(sum(p[k] for p in parts) for k in ('unclassified', 'matched',
+                                                                   'bkg_fp', 'fn')),
+                   ap, area_rng, variant)
+
+
+def _analyse_category(coco_gt, coco_dt, cat, sigmas, flip, area_rng, variant) -> dict:
+    """The analysis of one category, as coco-analyze does it for persons."""
+    run = _Analysis(coco_gt, coco_dt, sigmas, area_rng, cat)
 
     # 1-2. match at OKS 0.1, classify, and where each error keypoint goes
     fixes, counts, unclassified = {}, {c: 0 for c in CLASSES}, 0
@@ -282,8 +300,9 @@ def keypoint_error_analysis(gt: Union[str, dict, COCO],
     aucs = {}
     base = run.evaluate(OKS_THRS)
     aucs['original'] = run.aucs(base)
-    bad_fp = set(coco_dt.anns)
-    bad_fn = {i for i, a in coco_gt.anns.items() if a.get('num_keypoints', 0) > 0}
+    bad_fp = {i for i, d in coco_dt.anns.items() if d['category_id'] == cat}
+    bad_fn = {i for i, a in coco_gt.anns.items()
+              if a.get('num_keypoints', 0) > 0 and a['category_id'] == cat}
     for t in range(len(OKS_THRS)):  # background errors at every threshold (original dets)
         dts, gts = run.matches(base, t)
         bad_fp -= set(dts)
@@ -293,7 +312,8 @@ def keypoint_error_analysis(gt: Union[str, dict, COCO],
         aucs[t] = run.aucs(run.evaluate(OKS_THRS))
     scores = run.soft_nms(run.best_oks())
     for i, s in scores.items():
-        coco_dt.anns[i]['score'] = s
+        if coco_dt.anns[i]['category_id'] == cat:
+            coco_dt.anns[i]['score'] = s
     e = run.evaluate(OKS_THRS)
     aucs['score'] = run.aucs(e)
     for t in range(len(OKS_THRS)):  # ignore the detections unmatched at each threshold
@@ -313,9 +333,10 @@ def keypoint_error_analysis(gt: Union[str, dict, COCO],
         fn_aucs.append(run.aucs(e)[t])
     aucs['fn'] = np.asarray(fn_aucs)
     run.reset()
-    ap = {s: (-1.0 if (a < 0).any() else float(np.mean(a))) for s, a in aucs.items()}
-    return _result(counts, unclassified, len(fixes), len(bad_fp), len(bad_fn), ap, area_rng,
-                   variant)
+    return dict(counts=counts, unclassified=unclassified, matched=len(fixes),
+                bkg_fp=len(bad_fp), fn=len(bad_fn),
+                ap={s: (-1.0 if (a < 0).any() else float(np.mean(a)))
+                    for s, a in aucs.items()})
 
 
 def _result(counts, unclassified, matched, bkg_fp, fn, ap, area_rng, variant) -> dict:
