@@ -3,10 +3,12 @@
 
 The batch comes from the model itself: its ``data_preprocessor`` turns uint8 images and
 data samples of its own codebase into the model's inputs (normalisation, padding, batch
-shape), exactly as in training. Detectors (mmdet) get two 128x128 images with two boxes
-each, instance masks and, for keypoint heads, keypoints, and run ``loss`` mode in training
-mode (where the RPN and every stage's and decoder layer's branches produce a loss) and
-``tensor`` mode in eval mode; pose estimators (mmpose) run ``tensor`` mode at their
+shape), exactly as in training. Detectors (mmdet) get two 128x128 images (more for
+DETR-like query counts) with two boxes each, instance masks where the model has a mask
+branch and keypoints where it has a keypoint head, and run ``loss`` mode in training mode
+with norm layers in eval mode (the RPN and every stage's and decoder layer's branches
+produce a loss) and ``tensor`` mode in eval mode, with proposal and detection counts
+capped (:func:`light_configs`); pose estimators (mmpose) run ``tensor`` mode at their
 codec's input size (its outputs are what the losses read); classifiers (mmpretrain) run
 ``tensor`` mode. Other models get no dummy batch (the caller falls back to names).
 
@@ -201,6 +203,12 @@ def probe_forwards(model: nn.Module) -> Tuple[Dict[str, Callable[[], object]], s
     if fam == 'mmdet':
         def loss():
             model.train()
+            # Norm layers in eval mode: a SyncBatchNorm in train mode would wait for the
+            # other ranks (one rank may probe alone), and the structure does not need
+            # batch statistics.
+            for m in model.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
             data = det_batch(model)
             with light_configs(model):
                 return model(data['inputs'], data['data_samples'], mode='loss')
