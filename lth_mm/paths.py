@@ -21,8 +21,9 @@ functions, so a name changes here and nowhere else::
         ticket_compact.lthc     the compact lossless ticket (bitmask + values)
         final.pth               the round's final weights (plain mmengine checkpoint)
         val_loss.json           validation loss per evaluation (ValLossHook)
-        results/                COCO-format predictions and per-category AP of the
-                                round's final evaluation (EvalArtifactsHook)
+        results/                COCO-format predictions (results.*.json), per-category AP
+                                (coco_eval.json) and meta.json of the round's final
+                                evaluation (EvalArtifactsHook)
 """
 import os.path as osp
 
@@ -38,6 +39,12 @@ COMPACT_TICKET = 'ticket_compact.lthc'
 FINAL_CHECKPOINT = 'final.pth'
 VAL_LOSS_JSON = 'val_loss.json'
 RESULTS_DIR = 'results'
+# Inside RESULTS_DIR (EvalArtifactsHook writes them, lth_mm.analysis reads them):
+RESULT_PREFIX = 'results'       # the metrics' outfile_prefix: results.{bbox,segm,keypoints}.json
+COCO_EVAL_JSON = 'coco_eval.json'  # COCOeval's per-category precision of the final evaluation
+META_JSON = 'meta.json'         # ground-truth file, sigmas, flip pairs, training counts
+# In a report's --out: the files that report wrote (so a second report replaces only them).
+REPORT_MARKER = '.lth_mm_report.json'
 ROUND_PREFIX = 'round_'
 SEEDS_SUMMARY_JSON = 'seeds_summary.json'
 SEED_PREFIX = 'seed_'

@@ -157,7 +157,8 @@ def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path
     b = torch.load(run / 'round_1' / 'final.pth', weights_only=False)
     for k, v in a['state_dict'].items():
         assert torch.equal(v, b['state_dict'][k]), k
-    assert len(b['lth_mm']['rng_states']) == 2  # one random state per rank
+    mid = torch.load(run / 'round_1' / 'iter_6.pth', weights_only=False)
+    assert len(mid['lth_mm']['rng_states']) == 2  # one random state per rank
 
 
 def test_two_process_epoch_based_lottery_run_through_tools_train(tmp_path):

@@ -10,7 +10,7 @@ from mmengine.registry import RUNNERS
 from lth_mm.engine import round_info
 from recipes import RecipeProbeHook, recipe_cfg
 
-LOTTERY = dict(rounds=2, keep_ratio=0.5, rewind_iter=1, controls=['random_ticket'])
+LOTTERY = dict(rounds=2, keep_ratio=0.5, rewind_iter=1)
 
 
 class RoundProbe(RecipeProbeHook):
@@ -26,10 +26,13 @@ def data_root(tmp_path_factory):
     return tmp_path_factory.mktemp('recipe_data')
 
 
-def _lottery(name, tmp_path, data_root, probe, **overrides):
+def _lottery(name, tmp_path, data_root, probe, rounds=2, **overrides):
     cfg = recipe_cfg(name, tmp_path / 'work', data_root, **overrides)
     cfg.runner_type = 'LotteryRunner'
-    cfg.lottery = dict(LOTTERY)
+    cfg.lottery = dict(LOTTERY, controls=['random_ticket'] if rounds == 3 else [])
+    # MACs at 800x1344 per ticket round cost more than these tiny runs
+    cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='CompactTicketHook',
+                                                      count_macs=False)]
     runner = RUNNERS.build(cfg)
     hook = RoundProbe(**probe)
     runner.register_hook(hook)
@@ -37,7 +40,7 @@ def _lottery(name, tmp_path, data_root, probe, **overrides):
     by_round = {}
     for row in hook.records:
         by_round.setdefault(row.pop('round'), []).append(row)
-    assert sorted(by_round) == [0, 1, 2]
+    assert sorted(by_round) == list(range(rounds))
     return runner, by_round, hook
 
 
@@ -46,7 +49,7 @@ def test_yolox_mode_switch_starts_every_round_as_round_0(tmp_path, data_root):
         use_l1='model.bbox_head.use_l1', skip='train_dataloader.dataset._skip_type_keys')))
     seen = {r: [(x['use_l1'], x['skip']) for x in rows] for r, rows in rounds.items()}
     assert seen[0][0] == (False, None)
-    assert seen[1] == seen[2] == seen[0]  # switched at the same epoch, off again at start
+    assert seen[1] == seen[0]  # switched at the same epoch, and off again at the start
 
 
 def test_rtmdet_cached_mixing_starts_every_round_empty(tmp_path, data_root):
@@ -71,7 +74,7 @@ def test_yoloxpose_replaced_dataloader_is_the_recipes_own_in_every_round(tmp_pat
 
 def test_multisource_sampler_trains_three_rounds(tmp_path, data_root):
     runner, rounds, hook = _lottery('multisource', tmp_path, data_root,
-                                    dict(paths={}, every='iter', batch_paths=True))
+                                    dict(paths={}, every='iter', batch_paths=True), rounds=3)
     assert len(runner.experiment.rows) == 3
     assert len(hook.batches) == sum(len(rows) for rows in rounds.values())
     for paths in hook.batches:  # every round samples the recipe's source ratio [1, 2]

@@ -13,9 +13,9 @@ from .. import paths
 from ..report import load_summary
 
 # File names inside paths.results_dir(); written by EvalArtifactsHook.
-COCO_EVAL_JSON = 'coco_eval.json'
-META_JSON = 'meta.json'
-RESULT_PREFIX = 'results'
+COCO_EVAL_JSON = paths.COCO_EVAL_JSON  # the names are defined in lth_mm.paths
+META_JSON = paths.META_JSON
+RESULT_PREFIX = paths.RESULT_PREFIX
 
 
 def _json(path: str) -> Optional[dict]:

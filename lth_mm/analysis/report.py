@@ -19,6 +19,7 @@ import os.path as osp
 import shutil
 from typing import Dict, List, Sequence
 
+from .. import paths
 from .collect import load_run
 from .doc import Doc
 from .sections_eval import category_sections, keypoint_section, size_section, tide_section
@@ -26,7 +27,7 @@ from .sections_run import (convergence_section, early_bird_section, per_layer_se
                            rounds_section, sparsity_section)
 
 # Lists the files a report wrote, so that the next report may replace them (and only them).
-MARKER = '.lth_mm_report.json'
+MARKER = paths.REPORT_MARKER
 # What a report written before the marker existed holds (make demo reuses its --out).
 FIGURES = ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox', 'tide_segm',
            'keypoint_errors', 'convergence', 'early_bird', 'per_layer')

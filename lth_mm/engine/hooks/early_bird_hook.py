@@ -25,7 +25,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from ... import paths
 from ...analysis.early_bird import EarlyBirdTracker, packed_iou, stable_from
 from ...fileio import atomic_write_json
-from ...pruning import LotterySettings, compute_masks, select_prunable
+from ...pruning import CRITERIA, LotterySettings, compute_masks, select_prunable
 from ...report import add_round_extras
 from ..utils import unwrap
 from .lottery_round_hook import round_location
@@ -81,8 +81,8 @@ class EarlyBirdHook(Hook):
         ratios = settings.keep_ratios()
         keep = self.keep_ratio or (ratios[1] if len(ratios) > 1 else settings.keep_ratio)
         # A random criterion has no "mask of now": track the magnitude mask instead.
-        self.criterion = settings.criterion if 'magnitude' in settings.criterion \
-            else 'global_magnitude'
+        random = getattr(CRITERIA.get(settings.criterion_name), 'random', False)
+        self.criterion = 'global_magnitude' if random else settings.criterion
         self.keep = float(keep)
         self.names = select_prunable(unwrap(runner.model), **settings.scope_dict)
         self.tracker = EarlyBirdTracker(self.eps, self.window)

@@ -21,8 +21,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from ... import paths
-from ...analysis.collect import COCO_EVAL_JSON, META_JSON
-from ...analysis.collect import RESULT_PREFIX as PREFIX
+from ...paths import COCO_EVAL_JSON, META_JSON
+from ...paths import RESULT_PREFIX as PREFIX
 from ...fileio import atomic_write_json
 from .lottery_round_hook import round_location
 

@@ -9,8 +9,8 @@ NumPy and torch (CPU and the current CUDA device's) states of *every rank* under
 * they are gathered (a collective, on all ranks) right before a checkpoint is written,
   in ``after_train_iter``/``after_train_epoch`` when a ``CheckpointHook`` is due
   (``before_save_checkpoint`` itself runs on rank 0 only);
-* with ``restore=True`` (the run resumes a checkpoint) they are put back at the point of
-  the data stream where they were taken: before the first epoch's dataloader iterator is
+* :class:`RestoreRandomStateHook` (``restore=True``: the run resumes a checkpoint) puts
+  them back at the point of the data stream where they were taken: before the first epoch's dataloader iterator is
   made (epoch-based loops), or after ``IterBasedTrainLoop`` has replayed the finished
   iterations' batches (iteration-based loops). Each rank gets its own state.
 """
@@ -29,20 +29,18 @@ RNG_KEY = 'rng_states'
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save every rank's random states in checkpoints and restore them on resume.
+    """Save every rank's random states in every checkpoint.
 
-    Args:
-        restore: restore the states of the checkpoint the run resumes from.
+    The states are gathered as late as possible before ``CheckpointHook`` (``VERY_LOW``)
+    saves, after the other hooks of the iteration have drawn; their restoring is
+    :class:`RestoreRandomStateHook`'s, which runs before any other hook draws.
     """
 
-    # Gathers before CheckpointHook (VERY_LOW) saves; restores before other hooks draw.
-    priority = 'ABOVE_NORMAL'
+    priority = 'LOW'
 
-    def __init__(self, restore: bool = False):
-        self.restore = restore
+    def __init__(self):
         self._states: Optional[List[dict]] = None
         self._gathered_at: Optional[int] = None
-        self._pending: Optional[List[dict]] = None
 
     # ------------------------------------------------------------------ saving
     def _gather(self, runner) -> None:
@@ -78,12 +76,33 @@ class RandomStateHook(Hook):
             self._states = [get_rng_state()]
         checkpoint.setdefault(CKPT_KEY, {})[RNG_KEY] = self._states
 
+
+
+@HOOKS.register_module()
+class RestoreRandomStateHook(Hook):
+    """Restore the random states a resumed checkpoint holds; keep evaluations neutral.
+
+    Runs first among the hooks (``HIGHEST``), so no hook draws from a generator before the
+    states are back, nor before an evaluation's are saved.
+
+    Args:
+        restore: restore the states of the checkpoint the run resumes from (False for a
+            run that starts from ``load_from``).
+    """
+
+    priority = 'HIGHEST'
+
+    def __init__(self, restore: bool = False):
+        self.restore = restore
+        self._pending: Optional[List[dict]] = None
+        self._before_val: Optional[dict] = None
+
     # ------------------------------------------------------------------ evaluation
     def before_val(self, runner) -> None:
         self._before_val = get_rng_state()
 
     def after_val(self, runner) -> None:
-        if getattr(self, '_before_val', None) is not None:
+        if self._before_val is not None:
             set_rng_state(self._before_val)
             self._before_val = None
 

@@ -141,6 +141,7 @@ class LotteryRunner:
             cfg = round_config(self.cfg, r, self.work_dir, exp.seed, spec, resume_mid,
                                next(_RUN_IDS))
             runner, hooks = self._set_up_round(r, cfg, spec, resume_mid)
+            round_hook = next(h for h, _ in hooks if isinstance(h, LotteryRoundHook))
         except Exception as e:
             raise SetupError() from e
         start = 'resuming its last checkpoint' if resume_mid else f'from {spec.load_from}'
@@ -148,7 +149,7 @@ class LotteryRunner:
                          f'({start}).')
         t1 = time.perf_counter()
         runner.train()
-        row = summary_row(runner, exp, r, hooks[1][0].metrics, setup_s=t1 - t0,
+        row = summary_row(runner, exp, r, round_hook.metrics, setup_s=t1 - t0,
                           train_s=time.perf_counter() - t1)
         exp.add_row(row)
         if is_main_process():
@@ -157,7 +158,7 @@ class LotteryRunner:
         self.logger.info(f'[lottery] round {r} done in {row["train_seconds"]:.0f} s: ' +
                          ', '.join(f'{k}={v:.4f}' for k, v in row['metrics'].items()
                                    if isinstance(v, float)))
-        del runner, hooks
+        del runner, hooks, round_hook
         _release()
         barrier()
 
@@ -197,7 +198,7 @@ class LotteryRunner:
                     log(f'[lottery] round {r}: {format_collapse(collapsed)}')
         barrier()
         ticket = paths.ticket(self.work_dir, r)
-        hooks = [(RandomStateHook(restore=resume_mid), None),
+        hooks = [(RandomStateHook(), None),
                  (LotteryRoundHook(r, len(exp.plan), entry['kind'], entry['keep_ratio'],
                                    self.work_dir, interval=_log_interval(self.cfg)), None),
                  (TicketMaskHook(ticket, load_values=(r == 0 and not resume_mid)), None)]

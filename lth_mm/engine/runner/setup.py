@@ -144,6 +144,10 @@ def round_config(cfg, r: Optional[int], work_dir: str, seed: Optional[int],
     if r is not None:
         cfg.resume = True if resume_mid else spec.resume
         cfg.load_from = None if resume_mid else spec.load_from
+        # First of the custom hooks (registered in this order at HIGHEST priority), so no
+        # hook of the user's, however high, draws before the random states are back.
+        cfg.custom_hooks = [dict(type='RestoreRandomStateHook', restore=resume_mid)] + \
+            list(cfg.get('custom_hooks') or [])
     elif isinstance((cfg.get('default_hooks') or {}).get('checkpoint'), dict):
         # Evaluation saves nothing; CheckpointHook's save_best needs state only training sets.
         cfg.default_hooks.checkpoint['save_best'] = None
@@ -169,15 +173,13 @@ def log_scope(logger, model, settings: LotterySettings) -> List[str]:
     logger.info(f'[lottery] {len(names)} prunable tensors, {covered:,} of {total:,} '
                 f'parameters ({100 * covered / max(total, 1):.2f}%)')
     try:
-        from ...pruning.scope import explain_scope
-        reasons = explain_scope(model, **settings.scope_dict)
+        from ...pruning.scope_table import format_scope_short, scope_table
+        lines = format_scope_short(scope_table(model, **settings.scope_dict))
     except Exception as e:  # noqa: BLE001  (a report must never stop training)
         logger.warning(f'[lottery] could not explain the pruning scope: {e}')
         return names
-    for reason, left in (reasons or {}).items():
-        if left:
-            logger.info(f'[lottery] left dense ({reason}): {len(left)} tensors, e.g. '
-                        f'{list(left)[:4]}')
+    for line in lines:
+        logger.info(f'[lottery] {line}')
     return names
 
 
