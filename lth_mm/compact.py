@@ -183,7 +183,8 @@ def encode(state_dict: Mapping[str, torch.Tensor],
            masks: Optional[Mapping[str, torch.Tensor]] = None,
            zstd_level: Optional[int] = 3, fp16: bool = False,
            meta: Optional[Mapping] = None,
-           ticket_meta: Optional[Mapping] = None) -> Tuple[bytes, CompactStats]:
+           ticket_meta: Optional[Mapping] = None,
+           progress: bool = False) -> Tuple[bytes, CompactStats]:
     """Encode a state dict as a compact file (bytes).
 
     Args:
@@ -197,6 +198,7 @@ def encode(state_dict: Mapping[str, torch.Tensor],
         fp16: store floating values as float16 (lossy).
         meta: JSON-safe parts are kept (e.g. mmengine checkpoint ``meta``).
         ticket_meta: the ticket's metadata, kept in the header.
+        progress: show mmengine's progress bar (with ETA) over the tensors, for the tool.
 
     Returns:
         tuple: the file's bytes and its :class:`CompactStats`.
@@ -242,7 +244,13 @@ def encode(state_dict: Mapping[str, torch.Tensor],
     tensors, entries = {}, []
     stats = CompactStats()
     entropy = 0.0
+    bar = None
+    if progress:
+        from mmengine.utils import ProgressBar  # only the tool asks for a bar
+        bar = ProgressBar(len(state_dict))
     for k, t in state_dict.items():
+        if bar is not None:
+            bar.update()
         entry = dict(key=k, dtype=_dtype_name(t.dtype), shape=list(t.shape))
         stats.dense_bytes += t.numel() * t.element_size()
         m = masks.get(k)
@@ -310,7 +318,7 @@ def save_compact(path: str, state_dict: Mapping[str, torch.Tensor],
         path: destination file (``.lthc``).
         state_dict: tensors by key.
         masks: masks by key, or None to use the zeros.
-        **kwargs: ``zstd_level``, ``fp16``, ``meta``, ``ticket_meta``.
+        **kwargs: ``zstd_level``, ``fp16``, ``meta``, ``ticket_meta``, ``progress``.
 
     Returns:
         CompactStats: sizes.

@@ -65,10 +65,11 @@ def compress(args) -> int:
     try:
         stats = save_compact(args.out, state_dict, masks,
                              zstd_level=None if args.no_zstd else args.level, fp16=args.fp16,
-                             meta=meta, ticket_meta=ticket.meta if ticket else None)
+                             meta=meta, ticket_meta=ticket.meta if ticket else None,
+                             progress=True)
     except CompactError as e:
         sys.exit(f'error: {e}')
-    print(f'{stats.masked_tensors} tensors as bitmask + values ({stats.kept:,} of '
+    print(f'\n{stats.masked_tensors} tensors as bitmask + values ({stats.kept:,} of '
           f'{stats.masked_numel:,} weights kept); {stats.compact_bytes:,} bytes = '
           f'{100 * stats.ratio:.1f}% of the dense state dict ({stats.dense_bytes:,} bytes); '
           f'entropy bound {100 * stats.entropy_bytes / max(stats.dense_bytes, 1):.1f}%'

@@ -175,6 +175,12 @@ def graph_predictors(model: nn.Module, forwards: Dict[str, Callable[[], object]]
     outputs, ran, failed = [], [], []
     state = _preserved_state(model)
     try:
+        # The forwards draw (DINO's denoising queries, R-CNN samplers): seed them, so the
+        # outputs reached, and so the predictors, never depend on what ran before. The
+        # caller's random states come back with the model's in _restore.
+        random.seed(0)
+        np.random.seed(0)
+        torch.manual_seed(0)
         for what, run in forwards.items():
             try:
                 with torch.enable_grad():
