@@ -2,7 +2,9 @@
 
 The engine that emulated rounds inside one Runner leaked what a recipe's own hooks change
 (YOLOX's mode switch, RTMDet's mosaic caches, YOLOX-Pose's replaced dataloader) into later
-rounds, and crashed with MultiSourceSampler; each round is now its own Runner.
+rounds, and crashed with MultiSourceSampler; each round is now its own Runner. Round 0 is
+a plain run of the recipe, so these tests also check what the recipe's hooks do within a
+run (tests/test_recipes.py trains the other recipes without the lottery).
 """
 import pytest
 from mmengine.registry import RUNNERS
@@ -48,7 +50,8 @@ def test_yolox_mode_switch_starts_every_round_as_round_0(tmp_path, data_root):
     _, rounds, _ = _lottery('yolox', tmp_path, data_root, dict(paths=dict(
         use_l1='model.bbox_head.use_l1', skip='train_dataloader.dataset._skip_type_keys')))
     seen = {r: [(x['use_l1'], x['skip']) for x in rows] for r, rows in rounds.items()}
-    assert seen[0][0] == (False, None)
+    switched = (True, ['Mosaic', 'RandomAffine', 'MixUp'])
+    assert seen[0] == [(False, None), switched, switched]  # the recipe's own switch
     assert seen[1] == seen[0]  # switched at the same epoch, and off again at the start
 
 
@@ -57,9 +60,11 @@ def test_rtmdet_cached_mixing_starts_every_round_empty(tmp_path, data_root):
     _, rounds, _ = _lottery('rtmdet', tmp_path, data_root, dict(paths=dict(
         transforms=pipe + '.transforms', cache=pipe + '.transforms.2.results_cache')))
     for r, rows in rounds.items():
-        assert len(rows[0]['cache']) == 0, r
-        assert 'CachedMosaic' in rows[0]['transforms'], r  # stage 1 pipeline again
-        assert [x['transforms'] for x in rows] == [x['transforms'] for x in rounds[0]]
+        # PipelineSwitchHook: stage 1 (cached mixing) for epochs 0-1, stage 2 for epoch 2
+        assert [('CachedMosaic' in x['transforms'], 'CachedMixUp' in x['transforms'])
+                for x in rows] == [(True, True), (True, True), (False, False)], r
+        # the mosaic cache starts every round empty and fills during it
+        assert len(rows[0]['cache']) == 0 < len(rows[1]['cache']), r
 
 
 def test_yoloxpose_replaced_dataloader_is_the_recipes_own_in_every_round(tmp_path, data_root):
@@ -67,9 +72,9 @@ def test_yoloxpose_replaced_dataloader_is_the_recipes_own_in_every_round(tmp_pat
     _, rounds, _ = _lottery('yoloxpose', tmp_path, data_root, dict(paths=dict(
         aux='model.head.use_aux_loss', loader='train_loop.dataloader')))
     for r, rows in rounds.items():
-        assert [x['aux'] for x in rows] == [x['aux'] for x in rounds[0]], r
-        assert rows[0]['aux'] is False
-        assert rows[0]['loader'] != rows[-1]['loader']  # replaced within every round
+        # YOLOXPoseModeSwitchHook: a new dataloader and the auxiliary loss from epoch 1 on
+        assert [x['aux'] for x in rows] == [False, True, True], r
+        assert rows[0]['loader'] != rows[1]['loader'] == rows[2]['loader'], r
 
 
 def test_multisource_sampler_trains_three_rounds(tmp_path, data_root):

@@ -157,23 +157,24 @@ class RunnerRefs(Hook):
 
 def test_a_finished_round_is_released(tmp_path):
     """The previous round's Runner (model, optimizer state, EMA copy) is freed before the
-    next is built: memory after 4 rounds is that after 1 (a 100 MB model + 200 MB of
-    optimizer state would add ~300 MB a round otherwise)."""
+    next is built: memory at the start of round 2 is that at the start of round 1 (a 100 MB
+    model, its EMA copy and 200 MB of Adam state would add ~400 MB a round otherwise)."""
     cfg = toy_cfg(tmp_path, model=dict(type='LTHBigToyNet'),
-                  lottery=dict(rounds=3, controls=['random_ticket']),
+                  lottery=dict(rounds=2, controls=['random_ticket']),
                   train_cfg=dict(by_epoch=True, max_epochs=1, val_interval=1),
                   optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
                   param_scheduler=None)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
-    cfg.custom_hooks.append(dict(type='EMAHook'))
+    # no epoch checkpoints (final.pth is still written); no MAC count of the toy
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100, save_last=False)
+    cfg.custom_hooks += [dict(type='EMAHook'), dict(type='CompactTicketHook', count_macs=False)]
     refs = RunnerRefs()
     runner = build_runner(cfg)
     runner.register_hook(refs)
     runner.train()
     gc.collect()
-    assert len(refs.refs) == 4 and all(r() is None for r in refs.refs)
-    # at the start of rounds 2 and 3 the process holds what it held at round 1's start
-    assert refs.rss[3] < refs.rss[1] + 150, refs.rss
+    assert len(refs.refs) == 3 and all(r() is None for r in refs.refs)
+    # at round 2's start the process holds what it held at round 1's (a few % of ~1.5 GB)
+    assert refs.rss[2] < refs.rss[1] * 1.05, refs.rss
 
 
 def test_scalars_of_each_round_are_their_own_tensorboard_run(tmp_path):

@@ -1,6 +1,10 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 """The tiny recipes of tests/recipes train with a plain mmengine Runner (no lottery).
 
+RTMDet, YOLOX, YOLOX-Pose and the MultiSourceSampler recipe are trained (as round 0 of a
+lottery, a plain run, and again in later rounds) with the same checks in
+tests/test_engine_recipes.py.
+
 What a lottery round must reproduce is what these runs show: each recipe's own hooks,
 samplers and pipelines act during an ordinary run (a pipeline switch, a mode switch, a
 replaced dataloader, multi-source batches), the losses are finite and the checkpoints
@@ -70,31 +74,6 @@ def _has(name, runner):
     return f'train/{name}' in runner.message_hub.log_scalars
 
 
-def test_rtmdet(tmp_path, data_root):
-    pipe = 'train_dataloader.dataset.pipeline'
-    runner = _train('rtmdet', tmp_path, data_root, probe=dict(paths=dict(
-        transforms=pipe + '.transforms', mosaic_cache=pipe + '.transforms.2.results_cache')))
-    ckpt = _check_run(runner, 'epoch', 3, iters=6)
-    assert 'ema_state_dict' in ckpt  # EMAHook
-    rows = _probe(runner).records
-    # PipelineSwitchHook: stage 1 (cached mixing) for epochs 0-1, stage 2 for epoch 2.
-    assert [('CachedMosaic' in r['transforms'], 'CachedMixUp' in r['transforms'])
-            for r in rows] == [(True, True), (True, True), (False, False)]
-    # The mosaic cache starts empty and fills during the run (an engine must empty it).
-    assert len(rows[0]['mosaic_cache']) == 0 < len(rows[1]['mosaic_cache'])
-
-
-def test_yolox_mode_switch(tmp_path, data_root):
-    runner = _train('yolox', tmp_path, data_root, probe=dict(paths=dict(
-        use_l1='model.bbox_head.use_l1', skip='train_dataloader.dataset._skip_type_keys')))
-    ckpt = _check_run(runner, 'epoch', 3, iters=6)
-    assert 'ema_state_dict' in ckpt
-    assert [(r['use_l1'], r['skip']) for r in _probe(runner).records] == [
-        (False, None), (True, ['Mosaic', 'RandomAffine', 'MixUp']),
-        (True, ['Mosaic', 'RandomAffine', 'MixUp'])]
-    assert _has('loss_l1', runner)
-
-
 @slow
 def test_dino(tmp_path, data_root):
     runner = _train('dino', tmp_path, data_root)
@@ -113,17 +92,6 @@ def test_cascade_iter(tmp_path, data_root):
     assert _has('s2.loss_mask', runner)
 
 
-def test_multisource(tmp_path, data_root):
-    runner = _train('multisource', tmp_path, data_root,
-                    probe=dict(paths={}, every='iter', batch_paths=True))
-    assert type(runner.train_dataloader.sampler).__name__ == 'MultiSourceSampler'
-    _check_run(runner, 'iter', 6, iters=6)
-    batches = _probe(runner).batches
-    assert len(batches) == 6
-    for paths in batches:  # source_ratio [1, 2] of a batch of 3
-        assert ['/shapes64_b/' in p for p in paths] == [False, True, True], paths
-
-
 def test_rtmpose(tmp_path, data_root):
     pytest.importorskip('albumentations', reason='RTMPose pipelines need albumentations<2')
     runner = _train('rtmpose', tmp_path, data_root, probe=dict(paths=dict(
@@ -132,17 +100,6 @@ def test_rtmpose(tmp_path, data_root):
     ids = [r['pipeline'] for r in _probe(runner).records]
     assert ids[0] == ids[1] != ids[2]  # PipelineSwitchHook at epoch 2
     assert glob.glob(osp.join(runner.work_dir, 'best_coco_AP_epoch_3.pth'))
-
-
-def test_yoloxpose_mode_switch(tmp_path, data_root):
-    runner = _train('yoloxpose', tmp_path, data_root, probe=dict(paths=dict(
-        loader='train_loop.dataloader', aux='model.head.use_aux_loss')))
-    ckpt = _check_run(runner, 'epoch', 3, iters=6)
-    assert 'ema_state_dict' in ckpt
-    rows = _probe(runner).records
-    # YOLOXPoseModeSwitchHook: a new dataloader and the auxiliary loss from epoch 1 on.
-    assert [r['aux'] for r in rows] == [False, True, True]
-    assert rows[0]['loader'] != rows[1]['loader'] == rows[2]['loader']
 
 
 @pytest.mark.parametrize('name', ['mmpretrain_resnet', 'mmpretrain_vit'])
