@@ -118,10 +118,21 @@ def _tiny_demo_cfg(tmp_path, amp):
 def test_mask_rcnn_lottery_run_on_cuda(tmp_path, amp):
     """Dense, ticket and random ticket of the demo's Mask R-CNN on the GPU (with EMA and,
     optionally, AMP); every file it writes loads on a CPU-only machine."""
+    from mmengine.hooks import Hook
     from mmengine.registry import RUNNERS
+
+    class Device(Hook):  # registered on every round's Runner
+        def __init__(self):
+            self.cuda = []
+
+        def before_train(self, runner):
+            self.cuda.append(next(runner.model.parameters()).is_cuda)
+
+    device = Device()
     runner = RUNNERS.build(_tiny_demo_cfg(tmp_path, amp))
+    runner.register_hook(device)
     runner.train()
-    assert next(runner.model.parameters()).is_cuda
+    assert device.cuda == [True, True, True]
     work = tmp_path / 'work'
     rows = json.loads((work / 'lottery_summary.json').read_text())['rounds']
     assert [r['kind'] for r in rows] == ['dense', 'ticket', 'random_ticket']

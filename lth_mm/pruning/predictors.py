@@ -174,6 +174,13 @@ def graph_predictors(model: nn.Module, forwards: Dict[str, Callable[[], object]]
         handles.append(modules[name].register_forward_hook(hook(name)))
     outputs, ran, failed = [], [], []
     state = _preserved_state(model)
+    # randomness=dict(deterministic=True) (mmengine sets torch's global flag) makes ops
+    # without a deterministic CPU kernel raise, e.g. in DINO's loss: the probe only reads the
+    # graph, so it runs without the flag, and puts it back afterwards.
+    deterministic = (torch.are_deterministic_algorithms_enabled(),
+                     torch.is_deterministic_algorithms_warn_only_enabled())
+    torch.use_deterministic_algorithms(False)
+    replaced = []
     try:
         # The forwards draw (DINO's denoising queries, R-CNN samplers): seed them, so the
         # outputs reached, and so the predictors, never depend on what ran before. The
@@ -181,6 +188,15 @@ def graph_predictors(model: nn.Module, forwards: Dict[str, Callable[[], object]]
         random.seed(0)
         np.random.seed(0)
         torch.manual_seed(0)
+        # The model is probed before the Runner initialises it: parameters made with
+        # torch.empty (DINO's level_embed) hold garbage, NaN under deterministic mode, and a
+        # NaN cost stops DETR's Hungarian matcher. The values do not shape the graph: give
+        # such tensors finite ones for the probe and put theirs back afterwards.
+        with torch.no_grad():
+            for t in list(model.parameters()) + list(model.buffers()):
+                if t.is_floating_point() and not torch.isfinite(t).all():
+                    replaced.append((t, t.detach().clone()))
+                    t.normal_(0, 0.02)
         for what, run in forwards.items():
             try:
                 with torch.enable_grad():
@@ -195,7 +211,11 @@ def graph_predictors(model: nn.Module, forwards: Dict[str, Callable[[], object]]
     finally:
         for h in handles:
             h.remove()
+        with torch.no_grad():
+            for t, value in replaced:
+                t.copy_(value)
         _restore(model, state)
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
     detail = 'outputs of ' + ', '.join(ran) if ran else 'no forward gave outputs'
     if failed:
         detail += '; failed: ' + '; '.join(failed)

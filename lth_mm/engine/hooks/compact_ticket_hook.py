@@ -8,7 +8,7 @@ weights as ``round_{r}/ticket_compact.lthc`` (bitmask + values, see
 ``dense_macs``/``sparse_macs``/``mac_ratio``) to the round's summary row, which gives the
 paper's supplementary Fig. 4 (size and MACs vs sparsity) for any experiment.
 
-The masks are read from the round's ticket file (written by ``LotteryHook`` when the round
+The masks are read from the round's ticket file (written by the orchestrator before the round
 starts), the weights from the model, in ``after_train`` of the round's Runner; the
 orchestrator reads the extras when that Runner has finished.
 Rank 0 only; nothing collective happens here.
