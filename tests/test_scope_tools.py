@@ -1,23 +1,14 @@
 """tools/prune.py's collapse report, lamp and --min-density; tools/analysis/scope_info.py."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 import torch
 
-from _toy import LTHToyNet
+from _toy import LTHToyNet, load_tool
 from lth_mm.pruning import floor_count, load_ticket
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def _tool(relpath):
-    spec = importlib.util.spec_from_file_location(osp.basename(relpath)[:-3],
-                                                  osp.join(REPO, 'tools', relpath))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture
@@ -36,7 +27,7 @@ def small_conv2(tmp_path):
 
 def test_prune_tool_names_a_collapsed_tensor(tmp_path, small_conv2, capsys):
     cfg, ckpt = small_conv2
-    prune = _tool('prune.py')
+    prune = load_tool('prune.py')
     assert prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--out',
                        str(tmp_path / 'g.pth')]) == 0
     out = capsys.readouterr().out
@@ -66,7 +57,7 @@ def test_prune_tool_names_a_collapsed_tensor(tmp_path, small_conv2, capsys):
 def test_scope_info_table_of_a_config(capsys):
     pytest.importorskip('mmpretrain')
     cfg = osp.join(REPO, 'configs/imagenet/resnet18_lth-keep20-rw1ep_8xb32_in1k.py')
-    info = _tool('analysis/scope_info.py')
+    info = load_tool('analysis/scope_info.py')
     assert info.main([cfg, '--prune-scope', 'paper', '--json']) == 0
     table = json.loads(capsys.readouterr().out)
     rows = {r['name']: r for r in table['rows']}

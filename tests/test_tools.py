@@ -1,24 +1,15 @@
 """Offline tools: tools/prune.py, tools/analysis/ticket_info.py, print_summary.py."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 import torch
 
-from _toy import LTHToyNet
+from _toy import LTHToyNet, load_tool
 from lth_mm.pruning import load_ticket, select_prunable
 from lth_mm.report import format_summary_table
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def _tool(relpath):
-    spec = importlib.util.spec_from_file_location(osp.basename(relpath)[:-3],
-                                                  osp.join(REPO, 'tools', relpath))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture
@@ -36,7 +27,7 @@ def toy_ckpt(tmp_path):
 def test_prune_tool_writes_a_one_shot_ticket(tmp_path, toy_ckpt, capsys):
     cfg, ckpt, model = toy_ckpt
     out = str(tmp_path / 'ticket.pth')
-    assert _tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.25', '--out', out]) == 0
+    assert load_tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.25', '--out', out]) == 0
     ticket = load_ticket(out)
     names = select_prunable(model)
     assert ticket.masks.names() == names
@@ -54,7 +45,7 @@ def test_prune_tool_writes_a_one_shot_ticket(tmp_path, toy_ckpt, capsys):
 
 def test_prune_tool_refuses_bad_input_without_touching_files(tmp_path, toy_ckpt):
     cfg, ckpt, _ = toy_ckpt
-    prune = _tool('prune.py')
+    prune = load_tool('prune.py')
     out = tmp_path / 'ticket.pth'
     out.write_bytes(b'keep me')
     with pytest.raises(SystemExit, match='exists'):
@@ -71,9 +62,9 @@ def test_prune_tool_refuses_bad_input_without_touching_files(tmp_path, toy_ckpt)
 def test_ticket_info_reports_groups_layers_and_network_sparsity(tmp_path, toy_ckpt, capsys):
     cfg, ckpt, model = toy_ckpt
     out = str(tmp_path / 'ticket.pth')
-    _tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.5', '--out', out])
+    load_tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.5', '--out', out])
     capsys.readouterr()
-    info_tool = _tool('analysis/ticket_info.py')
+    info_tool = load_tool('analysis/ticket_info.py')
     assert info_tool.main([out, '--json']) == 0
     info = json.loads(capsys.readouterr().out)
     total = sum(p.numel() for p in model.parameters())
@@ -95,9 +86,9 @@ def test_print_summary(tmp_path, capsys):
             dict(round=1, kind='ticket', keep_ratio=0.2, prunable_sparsity=0.8,
                  network_sparsity=0.784, metrics={'coco/bbox_mAP': 0.49})]
     (tmp_path / 'lottery_summary.json').write_text(json.dumps(dict(rounds=rows)))
-    assert _tool('analysis/print_summary.py').main([str(tmp_path)]) == 0
+    assert load_tool('analysis/print_summary.py').main([str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(format_summary_table(rows))
     assert '78.40%' in out and '0.4900' in out and 'coco/bbox_mAP_50' not in out
     with pytest.raises(SystemExit, match='not found'):
-        _tool('analysis/print_summary.py').main([str(tmp_path / 'nothing')])
+        load_tool('analysis/print_summary.py').main([str(tmp_path / 'nothing')])

@@ -60,16 +60,21 @@ def start_spec(exp: Experiment, r: int) -> RoundStartSpec:
         RoundStartSpec
     """
     s = exp.settings
-    kind = exp.plan[r]['kind']
-    k = exp.rewind_iter
-    if k is None and s.rewind_from is not None:  # before round 0 resolved it
-        k = (read_checkpoint(s.rewind_from, 'lottery.rewind_from').get('meta') or {}).get('iter')
-    continues = s.rewind_mode == 'continue' and int(k or 0) > 0
+
+    def continues() -> bool:
+        if s.rewind_mode != 'continue':
+            return False
+        k = exp.rewind_iter
+        if k is None and s.rewind_from is not None:  # round 0, before its Runner resolved it
+            k = (read_checkpoint(s.rewind_from, 'lottery.rewind_from').get('meta') or
+                 {}).get('iter')
+        return int(k or 0) > 0
+
     if r == 0:
-        if kind == R.GIVEN_TICKET and s.rewind_from is not None:
-            return RoundStartSpec(paths.start_checkpoint(exp.work_dir, 0), continues)
+        if exp.plan[0]['kind'] == R.GIVEN_TICKET and s.rewind_from is not None:
+            return RoundStartSpec(paths.start_checkpoint(exp.work_dir, 0), continues())
         return RoundStartSpec(exp.load_from, False)
-    return RoundStartSpec(paths.start_checkpoint(exp.work_dir, r), continues)
+    return RoundStartSpec(paths.start_checkpoint(exp.work_dir, r), continues())
 
 
 def round_files_exist(exp: Experiment, r: int) -> bool:
