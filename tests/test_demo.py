@@ -27,7 +27,7 @@ GOLDEN = {96: ['44bccf63b9b8fa8f', 'b866c26a1c124289', '00fff9ae85cba9ba', '6f52
 
 
 def _render(index, img_size, **variant):
-    return render_image(synthetic._image_rng(0, 'train', index), img_size, **variant)
+    return render_image(synthetic.image_rng(0, 'train', index), img_size, **variant)
 
 
 @pytest.mark.parametrize('img_size', sorted(GOLDEN))

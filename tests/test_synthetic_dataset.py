@@ -7,6 +7,7 @@ The generator tests need only numpy, cv2 and pycocotools; the mmdet / mmpose tes
 when those libraries are missing. Sizes are small so the file runs in well under a minute
 on 2 CPU cores.
 """
+import importlib
 import json
 import multiprocessing
 import os
@@ -19,6 +20,7 @@ import pytest
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
+from _toy import load_tool
 from lth_mm.datasets import synthetic
 from lth_mm.datasets.synthetic import (DEFAULT_SYNTHETIC, FLIP_PAIRS, KEYPOINT_NAMES,
                                        SIGMAS, SKELETON, SYNTHETIC_CLASSES,
@@ -276,9 +278,10 @@ def test_cli(tmp_path, capsys):
     out = str(tmp_path / 'cli')
     args = ['--out', out, '--num-train', '2', '--num-val', '1', '--img-size', '64',
             '--no-voc']
-    assert synthetic.main(args) == 0
+    tool = load_tool('misc/make_synthetic_data.py')
+    assert tool.main(args) == 0
     assert 'synthetic dataset ready' in capsys.readouterr().out
-    assert synthetic.main(args[:-1]) == 2  # VOC requested, existing data have none
+    assert tool.main(args[:-1]) == 2  # VOC requested, existing data have none
     assert 'voc' in capsys.readouterr().err
 
 
@@ -353,17 +356,23 @@ DET_PIPELINE = [
 ]
 
 
-@pytest.fixture
-def mmdet_scope():
-    pytest.importorskip('mmdet')
+def _dataset_registry(scope):
+    """``scope``'s DATASETS registry, with lth_mm's datasets registered and ``scope``
+    the default scope; skips the test when the library is missing."""
+    pytest.importorskip(scope)
     from mmengine.registry import init_default_scope
     import lth_mm  # noqa: F401  (registers the datasets)
-    init_default_scope('mmdet')
+    init_default_scope(scope)
+    return importlib.import_module(f'{scope}.registry').DATASETS
 
 
-def test_mmdet_coco_dataset(mmdet_scope, dataset_root):
-    from mmdet.registry import DATASETS
-    ds = DATASETS.build(dict(
+@pytest.fixture
+def mmdet_datasets():
+    return _dataset_registry('mmdet')
+
+
+def test_mmdet_coco_dataset(mmdet_datasets, dataset_root):
+    ds = mmdet_datasets.build(dict(
         type='SyntheticCocoDataset', data_root=dataset_root + '/', synthetic=MAIN_PARAMS,
         ann_file='annotations/instances_train.json', data_prefix=dict(img='images/train/'),
         filter_cfg=dict(filter_empty_gt=True, min_size=4), pipeline=DET_PIPELINE))
@@ -377,25 +386,23 @@ def test_mmdet_coco_dataset(mmdet_scope, dataset_root):
     assert (gt.labels < len(SYNTHETIC_CLASSES)).all()
 
 
-def test_mmdet_coco_dataset_generates_on_first_use(mmdet_scope, tmp_path, monkeypatch):
-    from mmdet.registry import DATASETS
+def test_mmdet_coco_dataset_generates_on_first_use(mmdet_datasets, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # data_root is relative to the cwd, as in configs
-    ds = DATASETS.build(dict(
+    ds = mmdet_datasets.build(dict(
         type='SyntheticCocoDataset', data_root='data/lth_synthetic/', synthetic=TINY_PARAMS,
         ann_file='annotations/instances_val.json', data_prefix=dict(img='images/val/'),
         test_mode=True, pipeline=DET_PIPELINE))
     assert len(ds) == TINY_PARAMS['num_val']
     assert (tmp_path / 'data' / 'lth_synthetic' / 'meta.json').is_file()
     with pytest.raises(ValueError, match='seed'):
-        DATASETS.build(dict(
+        mmdet_datasets.build(dict(
             type='SyntheticCocoDataset', data_root='data/lth_synthetic/',
             synthetic={**TINY_PARAMS, 'seed': 1}, ann_file='annotations/instances_val.json',
             data_prefix=dict(img='images/val/'), pipeline=DET_PIPELINE))
 
 
-def test_mmdet_voc_dataset(mmdet_scope, dataset_root):
-    from mmdet.registry import DATASETS
-    ds = DATASETS.build(dict(
+def test_mmdet_voc_dataset(mmdet_datasets, dataset_root):
+    ds = mmdet_datasets.build(dict(
         type='SyntheticVOCDataset', data_root=dataset_root, synthetic=MAIN_PARAMS,
         ann_file='VOCdevkit/VOC2007/ImageSets/Main/test.txt',
         data_prefix=dict(sub_data_root='VOCdevkit/VOC2007/'), test_mode=True,
@@ -414,7 +421,7 @@ def test_mmdet_voc_dataset(mmdet_scope, dataset_root):
     assert ds[0]['data_samples'].gt_instances.bboxes.shape[0] == len(anns)
 
 
-def test_mmdet_coco_metric_gt_is_perfect(mmdet_scope, dataset_root):
+def test_mmdet_coco_metric_gt_is_perfect(mmdet_datasets, dataset_root):
     res = _eval_det_gt(osp.join(dataset_root, 'annotations', 'instances_val.json'),
                        SYNTHETIC_CLASSES)
     assert res['coco/bbox_mAP'] > 0.99
@@ -436,16 +443,12 @@ POSE_PIPELINE = [
 
 
 @pytest.fixture
-def mmpose_scope():
-    pytest.importorskip('mmpose')
-    from mmengine.registry import init_default_scope
-    import lth_mm  # noqa: F401  (registers the datasets)
-    init_default_scope('mmpose')
+def mmpose_datasets():
+    return _dataset_registry('mmpose')
 
 
-def test_mmpose_dataset(mmpose_scope, dataset_root):
-    from mmpose.registry import DATASETS
-    ds = DATASETS.build(dict(
+def test_mmpose_dataset(mmpose_datasets, dataset_root):
+    ds = mmpose_datasets.build(dict(
         type='SyntheticPoseDataset', data_root=dataset_root, synthetic=MAIN_PARAMS,
         data_mode='topdown', ann_file='annotations/instances_val.json',
         data_prefix=dict(img='images/val/'), pipeline=POSE_PIPELINE))
@@ -464,10 +467,9 @@ def test_mmpose_dataset(mmpose_scope, dataset_root):
     assert float(data_sample.gt_instance_labels.keypoint_weights.sum()) > 0
 
 
-def test_mmpose_coco_metric_gt_is_perfect(mmpose_scope, dataset_root):
-    from mmpose.registry import DATASETS
+def test_mmpose_coco_metric_gt_is_perfect(mmpose_datasets, dataset_root):
     ann_file = osp.join(dataset_root, 'annotations', 'instances_val.json')
-    ds = DATASETS.build(dict(
+    ds = mmpose_datasets.build(dict(
         type='SyntheticPoseDataset', data_root=dataset_root, synthetic=MAIN_PARAMS,
         ann_file='annotations/instances_val.json', data_prefix=dict(img='images/val/'),
         test_mode=True, pipeline=[]))
@@ -481,11 +483,10 @@ def test_mmpose_coco_metric_gt_is_perfect(mmpose_scope, dataset_root):
 # ``coco_mini`` (tests/conftest.py) skips when ../shared/data/coco_mini is absent.
 
 
-def test_coco_mini_mmdet(mmdet_scope, coco_mini):
-    from mmdet.registry import DATASETS
+def test_coco_mini_mmdet(mmdet_datasets, coco_mini):
     coco_mini = str(coco_mini)
     ann_file = osp.join(coco_mini, 'person_keypoints.json')
-    ds = DATASETS.build(dict(
+    ds = mmdet_datasets.build(dict(
         type='CocoDataset', data_root=coco_mini + '/', ann_file='person_keypoints.json',
         data_prefix=dict(img='images/'), metainfo=dict(classes=('person', )),
         test_mode=True, pipeline=DET_PIPELINE))
@@ -499,11 +500,10 @@ def test_coco_mini_mmdet(mmdet_scope, coco_mini):
 
 
 @pytest.mark.filterwarnings('ignore:The metainfo config file')  # mmpose's own coco.py
-def test_coco_mini_mmpose(mmpose_scope, coco_mini):
-    from mmpose.registry import DATASETS
+def test_coco_mini_mmpose(mmpose_datasets, coco_mini):
     coco_mini = str(coco_mini)
     ann_file = osp.join(coco_mini, 'person_keypoints.json')
-    ds = DATASETS.build(dict(
+    ds = mmpose_datasets.build(dict(
         type='CocoDataset', data_root=coco_mini + '/', ann_file='person_keypoints.json',
         data_prefix=dict(img='images/'), test_mode=True, pipeline=POSE_PIPELINE))
     assert len(ds) >= 1 and ds.metainfo['num_keypoints'] == 17

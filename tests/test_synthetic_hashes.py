@@ -6,8 +6,8 @@ at commit f64a4bf, before the generator was split into a package; a changed pixe
 polygon, keypoint, crop or parameter of any variant fails here.
 """
 import json
-import runpy
 import os.path as osp
+import runpy
 
 import pytest
 

@@ -29,7 +29,14 @@ except ImportError:  # mmdet not installed
 else:
     __all__ += ['CocoKeypointDataset', 'SyntheticKeypointDataset']
 
-from .synthetic_cls import ensure_synthetic_cls_dataset  # noqa: F401,E402
+from .synthetic import ensure_synthetic_cls_dataset  # noqa: F401,E402
+
+try:  # the classification crops as an mmpretrain dataset
+    from .mmpretrain_datasets import SyntheticClsDataset  # noqa: F401
+except ImportError:  # mmpretrain not installed
+    pass
+else:
+    __all__ += ['SyntheticClsDataset']
 
 try:
     from .mmpose_datasets import SyntheticPoseDataset  # noqa: F401

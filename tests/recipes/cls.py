@@ -2,7 +2,7 @@
 """Tiny versions of mmpretrain recipes: ResNet-18 and ViT classifiers on synthetic crops.
 
 The crops (32 px, 4 classes) are lth_mm's classification layout of the synthetic shapes
-(lth_mm/datasets/synthetic_cls.py); ImageNet's 224 px pipelines become 32 px.
+(lth_mm/datasets/synthetic/classification.py); ImageNet's 224 px pipelines become 32 px.
 """
 from .common import CROPS, CROPS_DIR, data_dir, finalize, scale_sizes, shipped
 

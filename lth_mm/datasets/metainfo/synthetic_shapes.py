@@ -1,6 +1,6 @@
 # Copyright (c) lth_mm authors. All rights reserved.
 # mmpose ``dataset_info`` of the lth_mm synthetic shapes dataset (see
-# lth_mm/datasets/synthetic.py: KEYPOINT_NAMES, SKELETON, FLIP_PAIRS, SIGMAS, which
+# lth_mm/datasets/synthetic/params.py: KEYPOINT_NAMES, SKELETON, FLIP_PAIRS, SIGMAS, which
 # tests/test_synthetic_dataset.py checks against this file). Kept as plain literals:
 # mmengine's Config.fromfile reads it on its own, without importing lth_mm.
 dataset_info = dict(

@@ -10,22 +10,24 @@ ImageNet and COCO differ). Layout (what mmpretrain's ``CustomDataset`` reads wit
 
     out_dir/meta.json
     out_dir/{train,val}/{circle,cross,square,triangle}/{image_id}_{ann_id}.png
-    out_dir/source/   the detection set the crops come from (lth_mm.datasets.synthetic)
+    out_dir/source/   the detection set the crops come from (:mod:`.generate`)
 """
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 
 import cv2
 
-from .synthetic import (DEFAULT_SYNTHETIC, SYNTHETIC_CLASSES, _file_lock,
-                        generate_synthetic_dataset, normalize_params)
+from ...fileio import atomic_write_json
+from .generate import generate_synthetic_dataset
+from .materialize import META_FILE, materialize_once, read_meta
+from .params import DEFAULT_SYNTHETIC, SPLITS, SYNTHETIC_CLASSES, normalize_params
 
 CLS_FORMAT_VERSION = 1
 DEFAULT_SYNTHETIC_CLS = dict(DEFAULT_SYNTHETIC, num_train=300, num_val=60, img_size=128,
                              seed=1, voc=False, crop_size=32, margin=0.15)
+# Parameters of the crops themselves; the others are the source detection set's.
+_CROP_KEYS = ('crop_size', 'margin')
 
 
 def _crop(img, bbox, margin, size):
@@ -63,7 +65,7 @@ def generate_synthetic_cls_dataset(out_dir, crop_size=32, margin=0.15, **params)
     src = osp.join(out_dir, 'source')
     generate_synthetic_dataset(src, **params)
     counts = {}
-    for split in ('train', 'val'):
+    for split in SPLITS:
         with open(osp.join(src, 'annotations', f'instances_{split}.json')) as f:
             coco = json.load(f)
         names = {c['id']: c['name'] for c in coco['categories']}
@@ -81,12 +83,24 @@ def generate_synthetic_cls_dataset(out_dir, crop_size=32, margin=0.15, **params)
             cv2.imwrite(osp.join(out_dir, split, name, f"{img_id:06d}_{ann['id']:06d}.png"),
                         crop)
             counts[split][name] += 1
+    # The generator's name when the format was fixed: meta.json stays identical.
     meta = dict(format_version=CLS_FORMAT_VERSION, generator='lth_mm.datasets.synthetic_cls',
                 params=dict(params, crop_size=crop_size, margin=margin), crops=counts,
                 classes=sorted(SYNTHETIC_CLASSES))
-    with open(osp.join(out_dir, 'meta.json'), 'w') as f:  # last: marks a complete set
-        json.dump(meta, f, indent=1)
+    atomic_write_json(meta, osp.join(out_dir, META_FILE))  # last: marks a complete set
     return meta
+
+
+def _check_existing(out_dir, want):
+    """True if ``out_dir`` holds crops made with ``want``; False if absent or empty."""
+    meta = read_meta(out_dir, 'lth_mm synthetic crops')
+    if meta is None:
+        return False
+    found = meta.get('params')
+    if found != want:
+        raise ValueError(f'{out_dir} holds synthetic crops made with {found}, not {want}; '
+                         'choose another data_root or delete the folder.')
+    return True
 
 
 def ensure_synthetic_cls_dataset(out_dir, **params):
@@ -104,67 +118,9 @@ def ensure_synthetic_cls_dataset(out_dir, **params):
         ValueError: bad parameters, or ``out_dir`` holds crops made with other parameters.
     """
     params = {**DEFAULT_SYNTHETIC_CLS, **params}
-    out_dir = osp.abspath(osp.expanduser(str(out_dir)))
-    want = dict(normalize_params(**{k: v for k, v in params.items()
-                                    if k not in ('crop_size', 'margin')}),
-                crop_size=params['crop_size'], margin=params['margin'])
-
-    def existing():
-        meta_file = osp.join(out_dir, 'meta.json')
-        if not osp.isfile(meta_file):
-            if osp.isdir(out_dir) and os.listdir(out_dir):
-                raise ValueError(f'{out_dir} is not empty and holds no synthetic crops; '
-                                 'choose another data_root.')
-            return False
-        with open(meta_file) as f:
-            found = json.load(f).get('params')
-        if found != want:
-            raise ValueError(f'{out_dir} holds synthetic crops made with {found}, not {want}; '
-                             'choose another data_root or delete the folder.')
-        return True
-
-    if existing():
-        return out_dir
-    os.makedirs(osp.dirname(out_dir), exist_ok=True)
-    with _file_lock(out_dir + '.lock'):
-        if existing():
-            return out_dir
-        tmp = tempfile.mkdtemp(dir=osp.dirname(out_dir), prefix=f'.{osp.basename(out_dir)}.')
-        try:
-            generate_synthetic_cls_dataset(tmp, **params)
-            os.chmod(tmp, 0o755)
-            if osp.isdir(out_dir):
-                os.rmdir(out_dir)
-            os.rename(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return out_dir
-
-
-try:  # the registered dataset needs mmpretrain; the generator above does not
-    from mmpretrain.datasets import CustomDataset
-    from mmpretrain.registry import DATASETS
-except ImportError:  # pragma: no cover - mmpretrain not installed
-    SyntheticClsDataset = None
-else:
-
-    @DATASETS.register_module()
-    class SyntheticClsDataset(CustomDataset):
-        """mmpretrain ``CustomDataset`` over the synthetic crops, generated on first use.
-
-        Args:
-            synthetic (dict, optional): generation parameters overriding
-                :data:`DEFAULT_SYNTHETIC_CLS`.
-            **kwargs: ``CustomDataset`` arguments; ``data_root`` is the crops' root and
-                ``data_prefix`` the split (``'train'`` / ``'val'``).
-        """
-
-        METAINFO = dict(classes=sorted(SYNTHETIC_CLASSES))
-
-        def __init__(self, *args, synthetic=None, **kwargs):
-            if not kwargs.get('data_root'):
-                raise ValueError("SyntheticClsDataset needs data_root, e.g. "
-                                 "data_root='data/lth_synthetic_cls/'")
-            ensure_synthetic_cls_dataset(kwargs['data_root'], **(synthetic or {}))
-            super().__init__(*args, **kwargs)
+    want = dict(normalize_params(**{k: v for k, v in params.items() if k not in _CROP_KEYS}),
+                **{k: params[k] for k in _CROP_KEYS})
+    return materialize_once(
+        out_dir, lambda root: _check_existing(root, want),
+        lambda tmp: generate_synthetic_cls_dataset(tmp, **params),
+        f'the synthetic classification crops {want}')
