@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def run_json(code, cwd, timeout=180):
 
 
 def load_module(path, name):
-    """Import a file that is not part of a package (setup.py, a tools/ script) by path."""
+    """Import a file that is not part of a package (setup.py) by path."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -68,7 +69,7 @@ def same_path(a, b):
 
 
 @pytest.fixture(scope='module')
-def imported_lth_mm(repo_root, tmp_path_factory):
+def imported_lth_mm(tmp_path_factory):
     """What a fresh interpreter sees after ``import lth_mm``, and a ``lth_mm::`` config.
 
     One subprocess for both checks below: importing lth_mm (torch, mmdet, mmpose) is the
@@ -77,8 +78,8 @@ def imported_lth_mm(repo_root, tmp_path_factory):
     cwd = tmp_path_factory.mktemp('imported_lth_mm')
     (cwd / 'user_cfg.py').write_text(
         "_base_ = ['lth_mm::_base_/lottery.py']\nwork_dir = './my_run'\n")
-    return run_json(f"""
-        import importlib.metadata, importlib.util, json, traceback
+    return run_json("""
+        import importlib.metadata, json, traceback
         import lth_mm
         from mmengine.config import Config
         from mmengine.config.utils import MODULE2PACKAGE
@@ -86,12 +87,7 @@ def imported_lth_mm(repo_root, tmp_path_factory):
                     dist_version=importlib.metadata.version('lth_mm'),
                     module_file=lth_mm.__file__,
                     registered_by_import=MODULE2PACKAGE.get('lth_mm'))
-        # the path the tools take: tools/train.py's import_lth_mm(), then the config
-        spec = importlib.util.spec_from_file_location(
-            'train_tool', {str(repo_root / 'tools' / 'train.py')!r})
-        train_tool = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(train_tool)
-        train_tool.import_lth_mm()
+        import lth_mm.apis  # the path the tools take (then they load the config)
         try:
             cfg = Config.fromfile('user_cfg.py')
             lottery = cfg.get('lottery')
@@ -325,7 +321,8 @@ def test_wheel_carries_configs_and_tools(repo_root, tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = [f'{PKG}/.mim/model-index.yml',
                 f'{PKG}/.mim/tools/train.py', f'{PKG}/.mim/tools/test.py',
-                f'{PKG}/.mim/tools/dist_train.sh', f'{PKG}/.mim/configs/_base_/lottery.py']
+                f'{PKG}/.mim/tools/dist_train.sh', f'{PKG}/.mim/tools/launch_common.sh',
+                f'{PKG}/.mim/configs/_base_/lottery.py']
     index = yaml.safe_load((repo_root / 'model-index.yml').read_text())
     expected += [f'{PKG}/.mim/{path}' for path in index['Import']]
     assert not [n for n in expected if n not in names], sorted(names)
@@ -361,18 +358,30 @@ def test_tool_help(repo_root, tool, options):
     assert 'none,pytorch,slurm,mpi' in proc.stdout
 
 
-@pytest.fixture
-def train_script(repo_root, monkeypatch):
-    """tools/train.py as a module; LOCAL_RANK is restored after the test."""
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
-    return load_module(repo_root / 'tools' / 'train.py', 'lth_mm_tools_train_under_test')
+def test_every_tool_help_exits_zero(repo_root):
+    """`--help` of every script under tools/ works (and reports the slowest: they parse
+    their arguments before importing lth_mm, torch or mmengine)."""
+    scripts = sorted(p for p in (repo_root / 'tools').rglob('*.py')
+                     if '__pycache__' not in p.parts and not p.name.startswith('_'))
+    assert scripts
+    took, failed = {}, []
+    for script in scripts:
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, str(script), '--help'], cwd=repo_root,
+                              capture_output=True, text=True, timeout=120)
+        took[script.relative_to(repo_root)] = time.perf_counter() - start
+        if proc.returncode != 0 or 'usage' not in proc.stdout:
+            failed.append(f'{script.relative_to(repo_root)}: exit {proc.returncode}\n'
+                          f'{proc.stderr[-2000:]}')
+    slowest = sorted(took.items(), key=lambda kv: -kv[1])[:5]
+    print('slowest --help:', ', '.join(f'{p} {s:.2f} s' for p, s in slowest))
+    assert not failed, '\n'.join(failed)
 
 
 @pytest.fixture
-def eval_script(repo_root, monkeypatch):
-    """tools/test.py as a module; LOCAL_RANK is restored after the test."""
+def no_local_rank(monkeypatch):
+    """LOCAL_RANK unset, and restored after the test."""
     monkeypatch.delenv('LOCAL_RANK', raising=False)
-    return load_module(repo_root / 'tools' / 'test.py', 'lth_mm_tools_test_under_test')
 
 
 def _cfg(**kwargs):
@@ -383,86 +392,118 @@ def _cfg(**kwargs):
     return Config(base)
 
 
-def test_train_args_work_dir_resume_and_options(train_script):
-    args = train_script.parse_args(['configs/x/my_cfg.py'])
-    cfg = train_script.merge_args(_cfg(), args)
+def test_train_options_work_dir_resume_and_cfg_options():
+    from lth_mm.apis import apply_train_options, parse_cfg_options
+    cfg = apply_train_options(_cfg(), 'configs/x/my_cfg.py')
     assert cfg.work_dir == os.path.join('./work_dirs', 'my_cfg')
     assert cfg.launcher == 'none' and 'resume' not in cfg
-    assert os.environ['LOCAL_RANK'] == '0'
 
-    args = train_script.parse_args(['my_cfg.py', '--resume', '--work-dir', 'wd',
-                                    '--cfg-options', 'train_cfg.max_epochs=3'])
-    cfg = train_script.merge_args(_cfg(work_dir='from_cfg'), args)
+    options = parse_cfg_options(['train_cfg.max_epochs=3'])
+    cfg = apply_train_options(_cfg(work_dir='from_cfg'), 'my_cfg.py', work_dir='wd',
+                              resume='auto', cfg_options=options)
     assert (cfg.work_dir, cfg.resume, cfg.load_from) == ('wd', True, None)
     assert cfg.train_cfg.max_epochs == 3
 
-    args = train_script.parse_args(['my_cfg.py', '--resume', 'ckpt.pth'])
-    cfg = train_script.merge_args(_cfg(work_dir='from_cfg'), args)
+    cfg = apply_train_options(_cfg(work_dir='from_cfg'), 'my_cfg.py', resume='ckpt.pth')
     assert (cfg.work_dir, cfg.resume, cfg.load_from) == ('from_cfg', True, 'ckpt.pth')
 
 
-def test_train_args_local_rank(train_script):
-    train_script.parse_args(['my_cfg.py', '--local-rank', '3'])
+def test_cfg_options_merge_as_dict_action():
+    """Repeated --cfg-options (collected as raw tokens by the tools) merge, later wins."""
+    from lth_mm.apis import parse_cfg_options
+    assert parse_cfg_options(None) is None
+    assert parse_cfg_options(['a=1', 'b=[1,2]', 'a=x', 'c=True']) == dict(
+        a='x', b=[1, 2], c=True)
+    with pytest.raises(SystemExit, match='key=value'):
+        parse_cfg_options(['a'])
+
+
+def test_local_rank_from_the_command_line(no_local_rank):
+    from lth_mm.apis import export_local_rank
+    export_local_rank(3)
+    assert os.environ['LOCAL_RANK'] == '3'
+    export_local_rank(5)  # torchrun's own LOCAL_RANK wins
     assert os.environ['LOCAL_RANK'] == '3'
 
 
-def test_train_amp(train_script):
-    args = train_script.parse_args(['my_cfg.py', '--amp'])
-    cfg = train_script.merge_args(_cfg(), args)
+def test_train_amp():
+    from lth_mm.apis import apply_train_options
+    cfg = apply_train_options(_cfg(), 'my_cfg.py', amp=True)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
 
-    cfg = train_script.merge_args(_cfg(optim_wrapper=dict(type='AmpOptimWrapper')), args)
+    cfg = apply_train_options(_cfg(optim_wrapper=dict(type='AmpOptimWrapper')), 'my_cfg.py',
+                              amp=True)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
 
     with pytest.raises(SystemExit, match='MyMaskedOptimWrapper'):
-        train_script.merge_args(_cfg(optim_wrapper=dict(type='MyMaskedOptimWrapper')), args)
+        apply_train_options(_cfg(optim_wrapper=dict(type='MyMaskedOptimWrapper')),
+                            'my_cfg.py', amp=True)
 
 
-def test_train_auto_scale_lr(train_script):
-    args = train_script.parse_args(['my_cfg.py', '--auto-scale-lr'])
-    cfg = train_script.merge_args(
-        _cfg(auto_scale_lr=dict(enable=False, base_batch_size=16)), args)
+def test_train_auto_scale_lr():
+    from lth_mm.apis import apply_train_options
+    cfg = apply_train_options(_cfg(auto_scale_lr=dict(enable=False, base_batch_size=16)),
+                              'my_cfg.py', auto_scale_lr=True)
     assert cfg.auto_scale_lr.enable is True
     with pytest.raises(SystemExit, match='base_batch_size'):
-        train_script.merge_args(_cfg(), args)
+        apply_train_options(_cfg(), 'my_cfg.py', auto_scale_lr=True)
 
 
-def test_test_args(eval_script):
+def test_test_options():
+    from lth_mm.apis import apply_test_options
     det_hooks = dict(visualization=dict(type='DetVisualizationHook'))
-    args = eval_script.parse_args(['c/my_cfg.py', 'ticket.pth', '--show-dir', 'vis'])
-    cfg = eval_script.merge_args(_cfg(default_hooks=det_hooks), args)
+    cfg = apply_test_options(_cfg(default_hooks=det_hooks), 'c/my_cfg.py', 'ticket.pth',
+                             show_dir='vis')
     assert cfg.load_from == 'ticket.pth'
     assert cfg.work_dir == os.path.join('./work_dirs', 'my_cfg')
     assert cfg.default_hooks.visualization.draw is True
     assert cfg.default_hooks.visualization.test_out_dir == 'vis'
 
     pose_hooks = dict(visualization=dict(type='PoseVisualizationHook', enable=False))
-    cfg = eval_script.merge_args(_cfg(default_scope='mmpose', default_hooks=pose_hooks), args)
+    cfg = apply_test_options(_cfg(default_scope='mmpose', default_hooks=pose_hooks),
+                             'c/my_cfg.py', 'ticket.pth', show_dir='vis')
     assert cfg.default_hooks.visualization.enable is True
     assert cfg.default_hooks.visualization.out_dir == 'vis'
 
     with pytest.raises(SystemExit, match='visualization'):
-        eval_script.merge_args(_cfg(default_hooks={}), args)
+        apply_test_options(_cfg(default_hooks={}), 'c.py', 'w.pth', show_dir='vis')
     with pytest.raises(SystemExit, match='pkl'):
-        eval_script.merge_args(_cfg(), eval_script.parse_args(['c.py', 'w.pth', '--out', 'r.json']))
+        apply_test_options(_cfg(), 'c.py', 'w.pth', out='r.json')
     with pytest.raises(SystemExit, match='flip_test'):
-        eval_script.merge_args(_cfg(default_scope='mmpose'),
-                               eval_script.parse_args(['c.py', 'w.pth', '--tta']))
+        apply_test_options(_cfg(default_scope='mmpose'), 'c.py', 'w.pth', tta=True)
 
 
-@pytest.mark.parametrize('script, nargs', [('dist_train.sh', 2), ('dist_test.sh', 3)])
-def test_dist_scripts(repo_root, script, nargs):
+@pytest.mark.parametrize('script, nargs, tool, launch', [
+    ('dist_train.sh', 2, 'train.py', 'pytorch'), ('dist_test.sh', 3, 'test.py', 'pytorch'),
+    ('slurm_train.sh', 4, 'train.py', 'slurm'), ('slurm_test.sh', 4, 'test.py', 'slurm')])
+def test_launch_scripts(repo_root, tmp_path, script, nargs, tool, launch):
+    """The dist_*/slurm_* scripts (mmdet's command lines) start the right tool: run with a
+    stand-in interpreter and srun that print their arguments."""
     path = repo_root / 'tools' / script
     assert os.access(path, os.X_OK)
-    assert subprocess.run(['bash', '-n', str(path)]).returncode == 0
+    for sh in (path, repo_root / 'tools' / 'launch_common.sh'):
+        assert subprocess.run(['bash', '-n', str(sh)]).returncode == 0
     proc = subprocess.run(['bash', str(path)] + ['x'] * (nargs - 1),
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and 'usage' in proc.stderr
-    text = path.read_text()
-    for needle in ('NNODES', 'NODE_RANK', 'PORT', 'MASTER_ADDR', 'torch.distributed',
-                   '--launcher pytorch'):
-        assert needle in text
+    (tmp_path / 'srun').write_text('#!/bin/sh\necho srun "$@"\n')
+    (tmp_path / 'srun').chmod(0o755)
+    env = dict(os.environ, PYTHON='echo', PATH=f'{tmp_path}{os.pathsep}{os.environ["PATH"]}',
+               GPUS='16', NNODES='2', MASTER_ADDR='10.0.0.1')
+    args = [f'a{i}' for i in range(nargs)] + ['--amp']
+    proc = subprocess.run(['bash', str(path), *args], capture_output=True, text=True,
+                          timeout=30, env=env)
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.split()
+    assert words[words.index(str(repo_root / 'tools' / tool)) + 1:][:2] == [
+        '--launcher', launch]
+    assert words[-1] == '--amp'
+    if launch == 'pytorch':
+        assert {'torch.distributed.run', '--nnodes=2', '--master_addr=10.0.0.1',
+                f'--nproc_per_node={args[nargs - 1]}'} <= set(words)
+    else:
+        assert words[:3] == ['srun', '-p', 'a0'] and '--ntasks=16' in words
 
 
 # ---------------------------------------------------------------------------------------

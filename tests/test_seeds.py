@@ -1,29 +1,35 @@
 """tools/seeds.py: per-seed launch commands that tools/train.py accepts (local, dist,
 Slurm) and the mean / spread aggregation of the runs' lottery summaries."""
-import importlib.util
 import json
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 
+import lth_mm.apis.seeds as seeds
+from lth_mm import paths
+from lth_mm.apis import parse_cfg_options
 from lth_mm.report import write_summary
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/pascal_voc/faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07.py'
 
 
-def _load(name, rel):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def _tool(*args):
+    """tools/seeds.py as the user runs it."""
+    return subprocess.run([sys.executable, osp.join(REPO, 'tools', 'seeds.py'), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-seeds = _load('seeds_tool', 'tools/seeds.py')
-train = _load('train_tool', 'tools/train.py')
+def _option(argv, name):
+    """The values after ``name`` in a tools/train.py argv, up to the next option."""
+    i = argv.index(name) + 1
+    j = next((k for k in range(i, len(argv)) if argv[k].startswith('--')), len(argv))
+    return argv[i:j]
 
 
-def test_commands_parse_as_train_arguments_with_the_seed():
+def test_commands_are_train_arguments_with_the_seed():
     extra = ['--cfg-options', 'lottery.keep_ratio=0.5', '--amp']
     for launcher in seeds.LAUNCHERS:
         cmds = seeds.seed_commands(CONFIG, [3, 7], 'wd', launcher, gpus=8,
@@ -36,18 +42,28 @@ def test_commands_parse_as_train_arguments_with_the_seed():
             else:
                 i = cmd.index('tools/train.py')
                 argv = cmd[i + 1:]
-            args = train.parse_args(argv)
-            assert args.config == CONFIG and args.amp
-            assert args.work_dir == osp.join('wd', f'seed_{s}')
+            assert argv[0] == CONFIG and '--amp' in argv
+            assert _option(argv, '--work-dir') == [osp.join('wd', f'seed_{s}')]
             # Both seeds and the user's option survive (one --cfg-options).
-            assert args.cfg_options == {'randomness.seed': s, 'lottery.seed': s,
-                                        'lottery.keep_ratio': 0.5}
+            assert argv.count('--cfg-options') == 1
+            assert parse_cfg_options(_option(argv, '--cfg-options')) == {
+                'randomness.seed': s, 'lottery.seed': s, 'lottery.keep_ratio': 0.5}
             if launcher == 'slurm':
-                assert cmd[:3] == ['srun', '-p', 'p'] and args.launcher == 'slurm'
+                assert cmd[:3] == ['srun', '-p', 'p']
+                assert _option(argv, '--launcher') == ['slurm']
     with pytest.raises(ValueError, match='partition'):
         seeds.seed_commands(CONFIG, [0], 'wd', 'slurm')
     with pytest.raises(ValueError, match='distinct'):
         seeds.seed_commands(CONFIG, [1, 1], 'wd')
+
+
+def test_tool_help_names_the_package_facts():
+    """tools/seeds.py spells the launchers and the summary name itself (a light --help)."""
+    proc = _tool('launch', '--help')
+    assert proc.returncode == 0, proc.stderr
+    assert '{' + ','.join(seeds.LAUNCHERS) + '}' in proc.stdout
+    proc = _tool('--help')
+    assert proc.returncode == 0 and paths.SEEDS_SUMMARY_JSON in proc.stdout
 
 
 def _row(r, kind, ap, ns):
@@ -57,14 +73,14 @@ def _row(r, kind, ap, ns):
                 best_checkpoint=None, final_checkpoint=None, extras={})
 
 
-def test_aggregate_writes_mean_and_spread(tmp_path, capsys):
+def test_aggregate_writes_mean_and_spread(tmp_path):
     aps = {0: (0.70, 0.68), 1: (0.72, 0.66), 2: (0.71, 0.67)}
     for s, (dense, ticket) in aps.items():
         write_summary(str(tmp_path / f'seed_{s}'), dict(rounds=[
             _row(0, 'dense', dense, 0.0), _row(1, 'ticket', ticket, 0.7883)]))
     (tmp_path / 'seed_9').mkdir()  # an unfinished run is skipped
-    assert seeds.main(['aggregate', str(tmp_path)]) == 0
-    out = json.loads((tmp_path / seeds.SEEDS_SUMMARY).read_text())
+    table = seeds.aggregate_seed_runs(str(tmp_path))
+    out = json.loads((tmp_path / paths.SEEDS_SUMMARY_JSON).read_text())
     assert out['seeds'] == [0, 1, 2]
     dense, ticket = out['rounds']
     assert (dense['kind'], ticket['kind']) == ('dense', 'ticket')
@@ -75,9 +91,9 @@ def test_aggregate_writes_mean_and_spread(tmp_path, capsys):
     assert 'note' not in ticket['values']  # not a number
     assert ticket['values']['network_sparsity']['std'] == 0.0
     # printed in percent, as every other table; sample std
-    assert '67.00% ± 1.00' in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        seeds.main(['aggregate', str(tmp_path / 'nothing')])
+    assert '67.00% ± 1.00' in table
+    with pytest.raises(FileNotFoundError, match='seeds.py launch'):
+        seeds.aggregate_seed_runs(str(tmp_path / 'nothing'))
 
 
 def test_aggregate_never_averages_coco_minus_one(tmp_path):
@@ -92,7 +108,6 @@ def test_aggregate_never_averages_coco_minus_one(tmp_path):
 
 
 def test_run_skips_finished_seeds_and_goes_on_after_a_failure(tmp_path):
-    import sys
     root = str(tmp_path)
     plan = [dict(round=0), dict(round=1)]
     write_summary(osp.join(root, 'seed_0'), dict(plan=plan, rounds=[

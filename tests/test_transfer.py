@@ -7,7 +7,6 @@ with zeroed convs into the Faster R-CNN R18 detector through ``tools/transfer.py
 """
 import os
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -191,10 +190,8 @@ def test_transfer_config_trains_the_transferred_ticket(tmp_path):
 # ------------------------------------------------------------- acceptance, real models
 def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
     pytest.importorskip('mmpretrain')
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import transfer as tool
     from mmengine.config import Config
-    from lth_mm.apis import build_model_from_cfg
+    from lth_mm.apis import build_model_from_cfg, transfer_ticket
     cls = build_model_from_cfg(Config.fromfile(
         osp.join(ROOT, 'configs/imagenet/resnet18_lth-keep20-rw1ep_8xb32_in1k.py')))
     state = cls.state_dict()
@@ -206,7 +203,7 @@ def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
     src = _write(tmp_path / 'r18.pth', {'meta': {}, 'state_dict': state})
     out = str(tmp_path / 'ticket.pth')
     cfg = osp.join(ROOT, 'configs/quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py')
-    assert tool.main([src, cfg, '--mode', 'imagenet', '--out', out]) == 0
+    assert transfer_ticket(src, cfg, 'imagenet', out) == 0
     ticket = load_ticket(out)
     backbone = [n for n in ticket.masks.names() if n.startswith('backbone.')]
     assert sorted(backbone) == sorted(convs)
@@ -217,7 +214,7 @@ def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
     assert torch.equal(ticket.values['backbone.layer1.0.bn1.running_var'],
                        state['backbone.layer1.0.bn1.running_var'])
     with pytest.raises(SystemExit, match='exists'):
-        tool.main([src, cfg, '--mode', 'imagenet', '--out', out])
+        transfer_ticket(src, cfg, 'imagenet', out)
 
 
 def test_c4_res5_receives_layer4(tmp_path):

@@ -1,9 +1,12 @@
 # Copyright (c) lth_mm authors. All rights reserved.
-"""Helpers shared by the command-line tools: check their files, build a model offline."""
+"""Helpers shared by the command-line tools: check their files, read their config options,
+build a model offline."""
+import argparse
 import copy
+import os
 import os.path as osp
 import sys
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import torch.nn as nn
 from mmengine.config import Config
@@ -25,6 +28,57 @@ def check_tool_files(inputs: Mapping[str, Optional[str]], out: Optional[str] = N
             sys.exit(f'error: {what} {path!r} does not exist.')
     if out is not None and osp.exists(out) and not force:
         sys.exit(f'error: {out!r} exists; choose another --out or pass --force.')
+
+
+def parse_cfg_options(tokens: Optional[Sequence[str]]) -> Optional[dict]:
+    """``--cfg-options`` tokens (``key=value`` strings) as the dict mmengine's DictAction makes.
+
+    The tools collect the raw tokens (so that their ``--help`` needs no mmengine import) and
+    convert them here; repeated ``--cfg-options`` merge, later keys win, as with DictAction.
+
+    Args:
+        tokens: the ``key=value`` strings, or None when the option was not given.
+
+    Returns:
+        dict | None: key -> parsed value (numbers, booleans, lists, tuples), or None.
+    """
+    if not tokens:
+        return None
+    from mmengine.config import DictAction
+    bad = [tok for tok in tokens if '=' not in tok]
+    if bad:
+        sys.exit(f'error: --cfg-options takes key=value pairs, got {bad}.')
+    namespace = argparse.Namespace()
+    DictAction(option_strings=['--cfg-options'], dest='cfg_options', nargs='+')(
+        None, namespace, list(tokens))
+    return namespace.cfg_options
+
+
+def load_config(path: str, cfg_options: Optional[Sequence[str]] = None) -> Config:
+    """Load a config and merge the ``--cfg-options`` tokens into it.
+
+    Args:
+        path: the config file.
+        cfg_options: raw ``key=value`` tokens (see :func:`parse_cfg_options`).
+
+    Returns:
+        Config: the merged config.
+    """
+    cfg = Config.fromfile(path)
+    options = parse_cfg_options(cfg_options)
+    if options:
+        cfg.merge_from_dict(options)
+    return cfg
+
+
+def export_local_rank(local_rank: int) -> None:
+    """Set ``LOCAL_RANK`` from ``--local-rank`` unless the launcher set it already.
+
+    ``torch.distributed.launch`` passes ``--local-rank`` (torch >= 2.0) or ``--local_rank``;
+    torchrun passes neither and sets ``LOCAL_RANK`` itself, which mmengine reads.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(local_rank)
 
 
 def strip_init_cfg(cfg):
@@ -55,7 +109,6 @@ def build_model_from_cfg(cfg: Config, checkpoint: Optional[str] = None,
     Returns:
         nn.Module: the model in eval mode.
     """
-    import lth_mm  # noqa: F401  (registers datasets/hooks for configs that need them)
     from mmengine.registry import MODELS
     from mmengine.runner import load_checkpoint
     init_default_scope(cfg.get('default_scope', 'mmdet'))
