@@ -4,6 +4,7 @@
 The transfer itself (the paper's Tables 1, 2, 4, 5) is :mod:`lth_mm.transfer`'s; this
 builds the target model offline, runs it, writes the ticket and says what it holds.
 """
+import logging
 import os.path as osp
 import sys
 from typing import Optional, Sequence
@@ -18,8 +19,8 @@ def transfer_ticket(source: str, config: str, mode: str, out: str,
     """Build the transferred ticket of ``config``'s model from ``source`` and write it.
 
     mmengine logs the initialisation of every parameter (hundreds of lines) at INFO when
-    the model is initialised; that goes to a logger at WARNING here, so the console shows
-    only warnings and the result.
+    the model is initialised; its logger is held at WARNING meanwhile, so the console
+    shows only warnings and the result.
 
     Args:
         source: ticket, checkpoint or state dict to transfer from.
@@ -48,11 +49,15 @@ def transfer_ticket(source: str, config: str, mode: str, out: str,
         settings = LotterySettings.from_dict(lottery)
     except LotteryConfigError as e:
         sys.exit(f'error: {e}')
-    # the newest MMLogger instance is mmengine's 'current' logger
-    MMLogger.get_instance('lth_mm.apis.transfer', log_level='WARNING')
     torch.manual_seed(seed)
     model = build_model_from_cfg(cfg)
-    model.init_weights()  # the target's own initialisation (init_cfg stripped: offline)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # for this call only: callers keep their logger
+    try:
+        model.init_weights()  # the target's own initialisation (init_cfg stripped: offline)
+    finally:
+        logger.setLevel(level)
     names = select_prunable(model, **settings.scope_dict)
     try:
         ticket = build_transfer_ticket(model, names, mode, source, keep_ratio, threshold)
