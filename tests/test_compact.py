@@ -109,11 +109,16 @@ def test_bad_input_one_clear_error_nothing_written(tmp_path):
         load_compact(str(tmp_path / 'v.lthc'))
 
 
-def _tool(*args):
-    import sys
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    import compress
-    return compress.main([str(a) for a in args])
+def _compress(checkpoint, out, **kwargs):
+    """What tools/compress.py runs (paths as strings, as argparse gives them)."""
+    from lth_mm.apis import compress_checkpoint
+    return compress_checkpoint(str(checkpoint), str(out), **kwargs)
+
+
+def _decompress(compact_file, out, config=None):
+    """What tools/compress.py --decompress runs."""
+    from lth_mm.apis import decompress_checkpoint
+    return decompress_checkpoint(str(compact_file), str(out), config)
 
 
 def test_compress_tool_round_trip_loads_strict(tmp_path):
@@ -128,9 +133,9 @@ def test_compress_tool_round_trip_loads_strict(tmp_path):
     masks.apply_(params)
     torch.save(dict(meta=dict(epoch=3), state_dict=model.state_dict()), tmp_path / 'a.pth')
     save_ticket(str(tmp_path / 'ticket.pth'), masks, dict(round=1))
-    assert _tool(tmp_path / 'a.pth', '--ticket', tmp_path / 'ticket.pth',
-                 '--out', tmp_path / 'a.lthc') == 0
-    assert _tool(tmp_path / 'a.lthc', '--decompress', '--out', tmp_path / 'b.pth') == 0
+    assert _compress(tmp_path / 'a.pth', tmp_path / 'a.lthc',
+                     ticket=str(tmp_path / 'ticket.pth')) == 0
+    assert _decompress(tmp_path / 'a.lthc', tmp_path / 'b.pth') == 0
     ckpt = torch.load(tmp_path / 'b.pth', weights_only=True)
     assert ckpt['meta']['epoch'] == 3
     fresh = LTHToyNet()
@@ -139,12 +144,12 @@ def test_compress_tool_round_trip_loads_strict(tmp_path):
         assert torch.equal(ckpt['state_dict'][k], v)
     # existing output, and a ticket that does not match the checkpoint: refused, unchanged
     with pytest.raises(SystemExit, match='exists'):
-        _tool(tmp_path / 'a.pth', '--out', tmp_path / 'a.lthc')
+        _compress(tmp_path / 'a.pth', tmp_path / 'a.lthc')
     dense = LTHToyNet()
     torch.save(dict(state_dict=dense.state_dict()), tmp_path / 'dense.pth')
     with pytest.raises(SystemExit, match='outside the ticket mask'):
-        _tool(tmp_path / 'dense.pth', '--ticket', tmp_path / 'ticket.pth', '--out',
-              tmp_path / 'd.lthc')
+        _compress(tmp_path / 'dense.pth', tmp_path / 'd.lthc',
+                  ticket=str(tmp_path / 'ticket.pth'))
     assert not (tmp_path / 'd.lthc').exists()
 
 
@@ -162,18 +167,16 @@ def test_mmdet_model_round_trip_through_the_tool_with_config(tmp_path):
                                          for n, t in w.items()}, 0.2))
     masks.apply_(params)
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'm.pth')
-    assert _tool(tmp_path / 'm.pth', '--out', tmp_path / 'm.lthc') == 0  # zeros mode
+    assert _compress(tmp_path / 'm.pth', tmp_path / 'm.lthc') == 0  # zeros mode
     dense = sum(v.numel() * v.element_size() for v in model.state_dict().values())
     assert os.path.getsize(tmp_path / 'm.lthc') < 0.30 * dense
     # --config: checked against the model and loaded with strict=True before writing
-    assert _tool(tmp_path / 'm.lthc', '--decompress', '--config', cfg_path,
-                 '--out', tmp_path / 'back.pth') == 0
+    assert _decompress(tmp_path / 'm.lthc', tmp_path / 'back.pth', cfg_path) == 0
     back = torch.load(tmp_path / 'back.pth', weights_only=True)['state_dict']
     assert all(torch.equal(back[k], v) for k, v in model.state_dict().items())
     pose = osp.join(REPO, 'configs/quickstart/td-hm_res18_lth-keep20_synthetic-64x64.py')
     with pytest.raises(SystemExit, match='made for another model'):
-        _tool(tmp_path / 'm.lthc', '--decompress', '--config', pose, '--out',
-              tmp_path / 'p.pth')
+        _decompress(tmp_path / 'm.lthc', tmp_path / 'p.pth', pose)
     assert not (tmp_path / 'p.pth').exists()
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from _toy import LTHToyNet, load_tool
+from lth_mm.apis import prune_checkpoint
 from lth_mm.pruning import floor_count, load_ticket
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -27,30 +28,26 @@ def small_conv2(tmp_path):
 
 def test_prune_tool_names_a_collapsed_tensor(tmp_path, small_conv2, capsys):
     cfg, ckpt = small_conv2
-    prune = load_tool('prune.py')
-    assert prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--out',
-                       str(tmp_path / 'g.pth')]) == 0
+    assert prune_checkpoint(cfg, ckpt, keep_ratio=0.25, out=str(tmp_path / 'g.pth')) == 0
     out = capsys.readouterr().out
     assert 'collapse: 1 prunable tensor below 1% density: backbone.conv2.weight 0.00% ' \
            'of 1,152' in out
     assert 'final predictors (by names' in out  # a toy model: the name rules, said so
 
-    assert prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--criterion', 'lamp', '--out',
-                       str(tmp_path / 'l.pth')]) == 0
+    assert prune_checkpoint(cfg, ckpt, keep_ratio=0.25, criterion='lamp',
+                            out=str(tmp_path / 'l.pth')) == 0
     assert 'collapse: no prunable tensor below 1% density' in capsys.readouterr().out
     assert load_ticket(str(tmp_path / 'l.pth')).meta['criterion'] == 'lamp'
 
-    assert prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--min-density', '0.05', '--out',
-                       str(tmp_path / 'f.pth')]) == 0
+    assert prune_checkpoint(cfg, ckpt, keep_ratio=0.25, min_density=0.05,
+                            out=str(tmp_path / 'f.pth')) == 0
     ticket = load_ticket(str(tmp_path / 'f.pth'))
     assert ticket.meta['min_density'] == 0.05
     assert int(ticket.masks['backbone.conv2.weight'].sum()) == floor_count(0.05, 1152) == 58
     with pytest.raises(SystemExit, match='above the final keep ratio'):
-        prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--min-density', '0.3', '--out',
-                    str(tmp_path / 'x.pth')])
+        prune_checkpoint(cfg, ckpt, keep_ratio=0.25, min_density=0.3, out=str(tmp_path / 'x.pth'))
     with pytest.raises(SystemExit, match='unknown criterion'):
-        prune.main([cfg, ckpt, '--keep-ratio', '0.25', '--criterion', 'l1', '--out',
-                    str(tmp_path / 'x.pth')])
+        prune_checkpoint(cfg, ckpt, keep_ratio=0.25, criterion='l1', out=str(tmp_path / 'x.pth'))
     assert not (tmp_path / 'x.pth').exists()
 
 

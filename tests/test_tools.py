@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from _toy import LTHToyNet, load_tool
+from lth_mm.apis import prune_checkpoint
 from lth_mm.pruning import load_ticket, select_prunable
 from lth_mm.report import format_summary_table
 
@@ -27,7 +28,7 @@ def toy_ckpt(tmp_path):
 def test_prune_tool_writes_a_one_shot_ticket(tmp_path, toy_ckpt, capsys):
     cfg, ckpt, model = toy_ckpt
     out = str(tmp_path / 'ticket.pth')
-    assert load_tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.25', '--out', out]) == 0
+    assert prune_checkpoint(cfg, ckpt, keep_ratio=0.25, out=out) == 0
     ticket = load_ticket(out)
     names = select_prunable(model)
     assert ticket.masks.names() == names
@@ -45,24 +46,23 @@ def test_prune_tool_writes_a_one_shot_ticket(tmp_path, toy_ckpt, capsys):
 
 def test_prune_tool_refuses_bad_input_without_touching_files(tmp_path, toy_ckpt):
     cfg, ckpt, _ = toy_ckpt
-    prune = load_tool('prune.py')
     out = tmp_path / 'ticket.pth'
     out.write_bytes(b'keep me')
     with pytest.raises(SystemExit, match='exists'):
-        prune.main([cfg, ckpt, '--keep-ratio', '0.2', '--out', str(out)])
+        prune_checkpoint(cfg, ckpt, keep_ratio=0.2, out=str(out))
     assert out.read_bytes() == b'keep me'
     with pytest.raises(SystemExit, match=r'must be in \(0, 1\]'):
-        prune.main([cfg, ckpt, '--keep-ratio', '0', '--out', str(tmp_path / 'x.pth')])
+        prune_checkpoint(cfg, ckpt, keep_ratio=0, out=str(tmp_path / 'x.pth'))
     with pytest.raises(SystemExit, match='does not exist'):
-        prune.main([cfg, str(tmp_path / 'none.pth'), '--keep-ratio', '0.2', '--out',
-                    str(tmp_path / 'y.pth')])
+        prune_checkpoint(cfg, str(tmp_path / 'none.pth'), keep_ratio=0.2,
+                         out=str(tmp_path / 'y.pth'))
     assert not (tmp_path / 'x.pth').exists() and not (tmp_path / 'y.pth').exists()
 
 
 def test_ticket_info_reports_groups_layers_and_network_sparsity(tmp_path, toy_ckpt, capsys):
     cfg, ckpt, model = toy_ckpt
     out = str(tmp_path / 'ticket.pth')
-    load_tool('prune.py').main([cfg, ckpt, '--keep-ratio', '0.5', '--out', out])
+    prune_checkpoint(cfg, ckpt, keep_ratio=0.5, out=out)
     capsys.readouterr()
     info_tool = load_tool('analysis/ticket_info.py')
     assert info_tool.main([out, '--json']) == 0
