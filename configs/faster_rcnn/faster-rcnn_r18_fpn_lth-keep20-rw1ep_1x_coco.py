@@ -1,16 +1,5 @@
 # Faster R-CNN R18-FPN, 1x schedule, COCO detection: the paper's direct-pruning ticket,
 # keeping 20% of the prunable weights (one-shot: round 0 dense, round 1 the ticket), late
-# reset to one epoch. All from lottery_det.py (rounds=2, keep_ratio=0.2, rewind_epochs=1).
-# mmdet ships no R18 Faster R-CNN: these are the bases of mmdet's
-# faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py with the R18 model of ../_base_/models/
-# (depth 18, FPN in_channels [64, 128, 256, 512], torchvision ResNet-18 weights).
-_base_ = [
-    '../_base_/models/faster-rcnn_r18_fpn.py',
-    'mmdet::_base_/datasets/coco_detection.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
-    '../_base_/lottery_det.py',
-]
-# Per-category AP (Fig. 5: frequency and difficulty analyses need it).
-val_evaluator = dict(classwise=True)
-test_evaluator = dict(classwise=True)
+# reset to one epoch: the dense config with lottery_det.py's ticket settings.
+_base_ = './faster-rcnn_r18_fpn_lth-dense_1x_coco.py'
+lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=1)

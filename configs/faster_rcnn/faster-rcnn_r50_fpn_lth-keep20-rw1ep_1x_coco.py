@@ -1,7 +1,5 @@
 # Faster R-CNN R50-FPN, 1x schedule, COCO detection: the paper's direct-pruning ticket,
 # keeping 20% of the prunable weights (one-shot: round 0 dense, round 1 the ticket), late
-# reset to one epoch. All from lottery_det.py (rounds=2, keep_ratio=0.2, rewind_epochs=1).
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '../_base_/lottery_det.py']
-# Per-category AP (Fig. 5: frequency and difficulty analyses need it).
-val_evaluator = dict(classwise=True)
-test_evaluator = dict(classwise=True)
+# reset to one epoch: the dense config with lottery_det.py's ticket settings.
+_base_ = './faster-rcnn_r50_fpn_lth-dense_1x_coco.py'
+lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=1)

@@ -8,16 +8,5 @@
 #       --gpus 8 --launcher pytorch
 # The rewind point is in iterations at batch 16: with another total batch size, scale
 # `lottery.rewind_iter` (3535 x 16 = 56,560 images).
-_base_ = [
-    './_base_/keypoint-rcnn_r18_fpn.py',
-    './_base_/coco_person_keypoints.py',
-    './_base_/schedule_90k.py',
-    'mmdet::_base_/default_runtime.py',
-    '../_base_/lottery_det.py',
-]
-optim_wrapper = dict(optimizer=dict(lr=0.015))
-default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=2,
-                    save_best='coco/keypoints_mAP', rule='greater'))
-log_processor = dict(by_epoch=False)
-lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=None, rewind_iter=3535)
+_base_ = './keypoint-rcnn_r18_fpn_lth-dense_90k_coco.py'
+lottery = dict(rounds=2, keep_ratio=0.2, rewind_iter=3535)

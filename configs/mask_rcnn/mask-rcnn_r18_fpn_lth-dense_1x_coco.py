@@ -1,6 +1,15 @@
 # Dense baseline of Mask R-CNN R18-FPN 1x on COCO: one round, nothing pruned. A plain
-# mmdet training run through the LotteryRunner (same schedule, checkpoints and metrics;
-# outputs under round_0/ plus lottery_summary.json), the reference for the tickets of this
-# folder.
-_base_ = './mask-rcnn_r18_fpn_lth-keep20-rw1ep_1x_coco.py'
-lottery = dict(rounds=1, keep_ratio=1.0, rewind_epochs=None)
+# mmdet training run (../_base_/lottery_dense.py), the reference for and the base of the
+# tickets of this folder.
+# mmdet ships no R18 Mask R-CNN: these are the bases of mmdet's
+# mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py with the R18 model of ../_base_/models/.
+_base_ = [
+    '../_base_/models/mask-rcnn_r18_fpn.py',
+    'mmdet::_base_/datasets/coco_instance.py',
+    'mmdet::_base_/schedules/schedule_1x.py',
+    'mmdet::_base_/default_runtime.py',
+    '../_base_/lottery_dense.py',
+]
+# Per-category AP (Fig. 5: frequency and difficulty analyses need it).
+val_evaluator = dict(classwise=True)
+test_evaluator = dict(classwise=True)

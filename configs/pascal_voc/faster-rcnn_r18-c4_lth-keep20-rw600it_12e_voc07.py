@@ -5,11 +5,5 @@
 # late reset at iteration 600 (the end of warm-up). The paper averages 5 seeds:
 #   python tools/seeds.py launch \
 #       configs/pascal_voc/faster-rcnn_r18-c4_lth-keep20-rw600it_12e_voc07.py --seeds 0 1 2 3 4
-_base_ = [
-    '../_base_/models/faster-rcnn_r18-c4.py',
-    '../_base_/datasets/voc07.py',
-    '../_base_/schedules/voc07_paper_12e.py',
-    '../_base_/lottery_voc.py',
-]
-model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))
-default_hooks = dict(checkpoint=dict(save_best='pascal_voc/mAP', rule='greater'))
+_base_ = './faster-rcnn_r18-c4_lth-dense_12e_voc07.py'
+lottery = dict(rounds=2, keep_ratio=0.2, rewind_iter=600)

@@ -1,3 +1,3 @@
 # OURS: dense R50-FPN baseline on the paper's VOC2007 setting.
-_base_ = './faster-rcnn_r50_fpn_lth-keep20-rw600it_12e_voc07.py'
-lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None)
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', './_base_/voc07_paper_12e_dense.py']
+model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))

@@ -5,8 +5,7 @@
 # initialisation; one round, mask held,
 # no rewind. Paper anchors: configs/transfer/README.md.
 _base_ = '../faster_rcnn/faster-rcnn_r50_fpn_lth-dense_1x_coco.py'
-lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None, rewind_epochs=None,
-               transfer=dict(
-                   _delete_=True,  # the base's transfer is None
-                   mode='imagenet',
-                   source='work_dirs/resnet50_lth-keep20-rw1ep_8xb32_in1k/round_1/final.pth'))
+lottery = dict(transfer=dict(
+    _delete_=True,  # the dense config's transfer is None
+    mode='imagenet',
+    source='work_dirs/resnet50_lth-keep20-rw1ep_8xb32_in1k/round_1/final.pth'))

@@ -1,14 +1,4 @@
-# Table 5 (mask transfer, Mehta et al. 2019): torchvision's dense ResNet-50 pruned by
-# magnitude to keep 20% with ONE threshold over all prunable weights of the model (the
-# paper code's rule; threshold='backbone' prunes exactly 80% of the backbone), the
-# zeros applied to the backbone only, the pretrained values kept; VOC07 detection (FPN)
-# (pascal_voc/faster-rcnn_r50_fpn_lth-dense_12e_voc07.py).
-# Put torchvision's file at the source path (the config's init_cfg
-# `torchvision://resnet50` downloads the same weights into ~/.cache/torch/hub/checkpoints/).
-_base_ = '../pascal_voc/faster-rcnn_r50_fpn_lth-dense_12e_voc07.py'
-lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None, rewind_epochs=None,
-               transfer=dict(
-                   _delete_=True,  # the base's transfer is None
-                   mode='mask',
-                   source='checkpoints/resnet50-0676ba61.pth',
-                   keep_ratio=0.20, threshold='model'))
+# Table 5 mask transfer keeping 20% of the prunable weights
+# (_base_/faster-rcnn_r50_fpn_masktransfer_12e_voc07.py).
+_base_ = './_base_/faster-rcnn_r50_fpn_masktransfer_12e_voc07.py'
+lottery = dict(transfer=dict(keep_ratio=0.2))

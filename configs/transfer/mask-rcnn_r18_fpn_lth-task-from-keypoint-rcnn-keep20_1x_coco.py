@@ -2,8 +2,7 @@
 # Keypoint R-CNN R18 ticket on the Mask R-CNN parts both share; the mask head dense.
 # One round, mask held, no rewind; values from this config's initialisation.
 _base_ = '../mask_rcnn/mask-rcnn_r18_fpn_lth-dense_1x_coco.py'
-lottery = dict(rounds=1, keep_ratio=1.0, rewind_iter=None, rewind_epochs=None,
-               transfer=dict(
-                   _delete_=True,  # the base's transfer is None
-                   mode='task',
-                   source='work_dirs/keypoint-rcnn_r18_fpn_lth-keep20-rw3535it_90k_coco/round_1/ticket.pth'))
+lottery = dict(transfer=dict(
+    _delete_=True,  # the dense config's transfer is None
+    mode='task',
+    source='work_dirs/keypoint-rcnn_r18_fpn_lth-keep20-rw3535it_90k_coco/round_1/ticket.pth'))
