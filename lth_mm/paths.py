@@ -45,6 +45,10 @@ COCO_EVAL_JSON = 'coco_eval.json'  # COCOeval's per-category precision of the fi
 META_JSON = 'meta.json'         # ground-truth file, sigmas, flip pairs, training counts
 # In a report's --out: the files that report wrote (so a second report replaces only them).
 REPORT_MARKER = '.lth_mm_report.json'
+# tools/model_converters/export_ticket.py's output folder (lth_mm.export)
+EXPORT_CHECKPOINT = 'model.pth'     # state dict of the (physically smaller) model
+EXPORT_CONFIG = 'config.py'         # the config that rebuilds it (ChannelPrunedModel)
+EXPORT_COMPACT = 'model.lthc'       # the masked dense weights, compact lossless
 ROUND_PREFIX = 'round_'
 SEEDS_SUMMARY_JSON = 'seeds_summary.json'
 SEED_PREFIX = 'seed_'

@@ -26,7 +26,8 @@ import torch
 
 from .. import paths
 from ..fileio import atomic_torch_save
-from ..pruning import MaskSet, collapsed_tensors, load_ticket, save_ticket, ticket_meta
+from ..pruning import (MaskSet, collapsed_tensors, load_ticket, model_structure, save_ticket,
+                       ticket_meta)
 from ..pruning import rounds as R
 from .checkpoint_io import read_checkpoint, read_weights
 from .experiment import Experiment
@@ -125,7 +126,8 @@ def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
         generator=torch.Generator().manual_seed(int(s.seed) + 1000 * r),
         rewind_mode=s.rewind_mode, rewind_iter=int(exp.rewind_iter or 0), ticket=ticket,
         given=None if given is None else given.masks.as_bool(),
-        has_rewind_state=osp.isfile(rewind_path), min_density=s.min_density)
+        has_rewind_state=osp.isfile(rewind_path), min_density=s.min_density,
+        structure=lambda: model_structure(model, prunable_names, s.criterion))
     masks = MaskSet(decision.masks if decision.masks is not None else {
         n: torch.ones(template[n].shape, dtype=torch.bool) for n in prunable_names})
     meta = ticket_meta(masks, exp.data['network_params'], **round_meta(exp, r))

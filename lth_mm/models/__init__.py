@@ -11,7 +11,8 @@ __all__ = ['heatmaps_to_keypoints', 'keypoint_heatmap_targets', 'visible_keypoin
 try:
     from .keypoint_head import KeypointRCNNHead  # noqa: F401
     from .keypoint_roi_head import KeypointRoIHead  # noqa: F401
+    from .channel_pruned import ChannelPrunedModel  # noqa: F401
 except ImportError:  # mmdet not installed: only the pure math is available
     pass
 else:
-    __all__ += ['KeypointRCNNHead', 'KeypointRoIHead']
+    __all__ += ['KeypointRCNNHead', 'KeypointRoIHead', 'ChannelPrunedModel']

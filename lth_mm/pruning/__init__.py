@@ -4,6 +4,9 @@ from .registry import CRITERIA, Registry, criterion_name
 from .criteria import (compute_masks, global_magnitude, layerwise_magnitude, permute_within,
                        random_with_counts)
 from .lamp import lamp  # registers 'lamp'
+from .channels import ChannelGroup, ChannelStructure
+from .structured import (channel_magnitude, channel_refill, is_structured, model_structure,
+                         random_channels)  # registers the channel criteria
 from .collapse import COLLAPSE_FLOOR, collapsed_tensors, floor_count, format_collapse
 from .masks import MaskSet, count_parameters, pack_bool, unpack_bool, zero_fraction
 from .schedule import SCHEDULES, ScheduleError, keep_ratios
@@ -25,5 +28,7 @@ __all__ = [
     'conv_like_weights', 'explain_scope', 'group_of', 'predictor_info', 'resolve_groups',
     'select_prunable', 'CONTROLS', 'REWIND_MODES', 'LotteryConfigError', 'LotterySettings',
     'Ticket', 'TicketError', 'check_fits', 'load_ticket', 'save_ticket', 'ticket_meta',
-    'rounds', 'KINDS', 'RoundStart', 'round_start'
+    'rounds', 'KINDS', 'RoundStart', 'round_start', 'ChannelGroup', 'ChannelStructure',
+    'channel_magnitude', 'channel_refill', 'is_structured', 'model_structure',
+    'random_channels'
 ]

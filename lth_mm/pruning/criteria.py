@@ -328,7 +328,8 @@ random_criterion.random = True
 def compute_masks(criterion: Union[str, Mapping[str, Any]], weights: Dict[str, Tensor],
                   masks: Dict[str, Tensor], keep: float,
                   generator: Optional[torch.Generator] = None,
-                  min_density: Optional[float] = None) -> Dict[str, Tensor]:
+                  min_density: Optional[float] = None,
+                  structure=None) -> Dict[str, Tensor]:
     """Run a criterion of the :data:`~lth_mm.pruning.registry.CRITERIA` registry.
 
     Args:
@@ -339,6 +340,8 @@ def compute_masks(criterion: Union[str, Mapping[str, Any]], weights: Dict[str, T
         keep: cumulative keep ratio.
         generator: random generator for ``'random'``.
         min_density: per-tensor density floor (``lottery.min_density``), or None.
+        structure: the model's :class:`~lth_mm.pruning.channels.ChannelStructure`, passed
+            to structured criteria only (those registered with ``structured = True``).
 
     Returns:
         dict[str, Tensor]: new boolean masks.
@@ -350,6 +353,8 @@ def compute_masks(criterion: Union[str, Mapping[str, Any]], weights: Dict[str, T
         fn, options = CRITERIA.split(criterion)
     except (KeyError, TypeError) as e:
         raise ValueError(f'lottery.criterion: {e.args[0]}') from None
+    if getattr(fn, 'structured', False):
+        options['structure'] = structure
     return fn(weights, masks, keep, generator=generator, min_density=min_density, **options)
 
 

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import random
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -261,3 +262,13 @@ def find_predictors(model: nn.Module, conv_like: Dict[str, List[str]],
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
+
+
+@contextmanager
+def state_kept(model: nn.Module):
+    """Run probe forwards without changing the model's buffers, mode or random streams."""
+    state = _preserved_state(model)
+    try:
+        yield
+    finally:
+        _restore(model, state)

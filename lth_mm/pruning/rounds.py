@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Union
 import torch
 
 from .criteria import compute_masks, random_with_counts
+from .structured import is_structured, random_channels
 
 DENSE = 'dense'
 TICKET = 'ticket'
@@ -67,7 +68,8 @@ def round_start(kind: str,
                 ticket: Optional[Masks] = None,
                 given: Optional[Masks] = None,
                 has_rewind_state: bool = False,
-                min_density: Optional[float] = None) -> RoundStart:
+                min_density: Optional[float] = None,
+                structure: Optional[Callable[[], Any]] = None) -> RoundStart:
     """Decide the masks and the starting weights of a round.
 
     Args:
@@ -89,6 +91,9 @@ def round_start(kind: str,
             round (``lottery.min_density``). The controls need none: ``random_ticket``
             copies the ticket's per-tensor counts and ``random_reinit`` its mask, so the
             ticket's floor holds for them too; given tickets are not pruned.
+        structure: returns the model's channel structure
+            (:class:`~lth_mm.pruning.channels.ChannelStructure`); called only for a
+            structured criterion (its ticket rounds and its random-channel control).
 
     Returns:
         RoundStart: the masks, where the weights come from and the start iteration.
@@ -109,7 +114,8 @@ def round_start(kind: str,
         alive = current if current is not None else {
             n: torch.ones_like(t, dtype=torch.bool) for n, t in w.items()}
         masks = compute_masks(criterion, w, alive, keep_ratio, generator,
-                              min_density=min_density)
+                              min_density=min_density,
+                              structure=structure() if is_structured(criterion) else None)
         if rewind_mode == 'lr':
             return RoundStart(masks=masks, weights=KEEP)
         return RoundStart(masks=masks, weights=REWIND,
@@ -119,7 +125,9 @@ def round_start(kind: str,
             raise ValueError(f'{kind} control round without a magnitude ticket')
         start = rewind_iter if rewind_mode == 'continue' else 0
         if kind == RANDOM_TICKET:
-            return RoundStart(masks=random_with_counts(ticket, generator), weights=REWIND,
-                              start_iter=start)
+            # A structured ticket's control keeps as many channels per group, at random.
+            masks = random_channels(structure(), ticket, generator) if is_structured(
+                criterion) else random_with_counts(ticket, generator)
+            return RoundStart(masks=masks, weights=REWIND, start_iter=start)
         return RoundStart(masks=ticket, weights=FRESH_INIT, start_iter=start)
     raise ValueError(f'unknown round kind {kind!r}; valid kinds: {KINDS}')

@@ -80,9 +80,11 @@ class EarlyBirdHook(Hook):
         settings = LotterySettings.from_dict(runner.cfg.get('lottery'))
         ratios = settings.keep_ratios()
         keep = self.keep_ratio or (ratios[1] if len(ratios) > 1 else settings.keep_ratio)
-        # A random criterion has no "mask of now": track the magnitude mask instead.
-        random = getattr(CRITERIA.get(settings.criterion_name), 'random', False)
-        self.criterion = 'global_magnitude' if random else settings.criterion
+        # A random criterion has no "mask of now", and a structured one needs the model's
+        # channel graph at every record: track the (unstructured) magnitude mask instead.
+        entry = CRITERIA.get(settings.criterion_name)
+        tracked = getattr(entry, 'random', False) or getattr(entry, 'structured', False)
+        self.criterion = 'global_magnitude' if tracked else settings.criterion
         self.keep = float(keep)
         self.names = select_prunable(unwrap(runner.model), **settings.scope_dict)
         self.tracker = EarlyBirdTracker(self.eps, self.window)

@@ -1,0 +1,113 @@
+# Copyright (c) lth_mm authors. All rights reserved.
+"""Export a ticket as a model that mmdet/mmpose/mmpretrain build and run.
+
+A structured ticket becomes a *physically smaller* model: the channels whose every
+parameter slice the ticket masks are removed (Torch-Pruning shrinks each member), and the
+export is a plain mmengine checkpoint (``model.pth``: a state dict, no pickled modules)
+plus a config (``config.py``) whose ``model`` is
+``dict(type='ChannelPrunedModel', model=<the original>, pruning_history=[...])``, so that
+``tools/test.py config.py model.pth`` and ``DetInferencer(config.py, model.pth)`` work as
+for any model. An unstructured ticket removes no channel: it exports with its dense
+shapes, and its compact ``.lthc`` file (:mod:`lth_mm.compact`) is what shrinks it on disk.
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+
+from . import paths
+from .fileio import atomic_torch_save, atomic_write_text
+
+def build_plain_model(config: str, cfg_options: Optional[dict] = None):
+    """The config (lottery keys removed) and its model, built without loading weights.
+
+    Args:
+        config: a config file.
+        cfg_options: ``--cfg-options`` overrides.
+
+    Returns:
+        tuple: (Config, nn.Module in eval mode on the CPU).
+    """
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    for key in ('lottery', 'runner_type'):
+        cfg.pop(key, None)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    return cfg, model.eval()
+
+
+def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[str] = None,
+                  weights: str = 'raw', cfg_options: Optional[dict] = None,
+                  compact: bool = True) -> dict:
+    """Write ``out_dir/{model.pth, config.py[, model.lthc]}`` for a trained ticket.
+
+    Args:
+        config: the config the ticket was trained with.
+        checkpoint: its trained weights (e.g. ``round_1/final.pth``).
+        out_dir: a new or empty directory.
+        ticket: the ticket file; default: the masks the checkpoint records.
+        weights: ``'raw'`` or ``'ema'`` weights of the checkpoint.
+        cfg_options: config overrides.
+        compact: also write the compact lossless file of the masked dense weights.
+
+    Returns:
+        dict: ``params_before``, ``params_after``, ``channels_removed`` (per group root),
+        and the written ``files``.
+
+    Raises:
+        FileExistsError: ``out_dir`` holds files (nothing is overwritten).
+        ValueError: no masks (neither ``ticket`` nor masks in the checkpoint).
+    """
+    from .engine.checkpoint_io import read_checkpoint, read_weights
+    from .engine.hooks.ticket_mask_hook import CKPT_KEY
+    from .pruning import (ChannelStructure, MaskSet, load_ticket, predictor_info)
+    from .pruning.channels import removable_channels
+    from .pruning.predictors import state_kept
+    from .pruning.probe import probe_forwards
+    if osp.isdir(out_dir) and os.listdir(out_dir):
+        raise FileExistsError(f'{out_dir!r} is not empty: give a new directory '
+                              '(nothing was written).')
+    cfg, model = build_plain_model(config, cfg_options)
+    state, _ = read_weights(checkpoint, model.state_dict(), weights, what='checkpoint')
+    if ticket is not None:
+        masks = load_ticket(ticket).masks.as_bool()
+    else:
+        stored = read_checkpoint(checkpoint, 'checkpoint').get(CKPT_KEY, {})
+        if 'masks' not in stored:
+            raise ValueError(f'{checkpoint!r} records no ticket masks: pass the ticket '
+                             '(--ticket work_dir/round_R/ticket.pth).')
+        masks = MaskSet.from_state_dict(stored['masks']).as_bool()
+    state = {k: v * masks[k].to(v.dtype) if k in masks else v for k, v in state.items()}
+    model.load_state_dict(state)
+    params_before = sum(p.numel() for p in model.parameters())
+    masked_dense = {k: v.clone() for k, v in model.state_dict().items()}
+    ignored = [n.rsplit('.', 1)[0] for n in predictor_info(model).names]
+    with state_kept(model):
+        forwards, _ = probe_forwards(model)
+        structure = ChannelStructure(model, forwards.get('loss', forwards['tensor']),
+                                     prunable=list(masks), ignored=ignored, coupled=True)
+    removed = removable_channels(structure, masks)
+    history = structure.remove(removed)
+    model.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    files = {'checkpoint': osp.join(out_dir, paths.EXPORT_CHECKPOINT),
+             'config': osp.join(out_dir, paths.EXPORT_CONFIG)}
+    meta = dict(lth_mm_export=dict(config=osp.abspath(config), checkpoint=osp.abspath(
+        checkpoint), ticket=ticket, weights=weights,
+        channels_removed={k: len(v) for k, v in removed.items()}))
+    atomic_torch_save(dict(state_dict=model.state_dict(), meta=meta), files['checkpoint'])
+    cfg.model = dict(type='ChannelPrunedModel', model=cfg.model, pruning_history=history)
+    cfg.load_from = osp.abspath(files['checkpoint'])
+    atomic_write_text(cfg.pretty_text, files['config'])
+    if compact:
+        from .compact import save_compact
+        files['compact'] = osp.join(out_dir, paths.EXPORT_COMPACT)
+        save_compact(files['compact'], masked_dense, {k: v for k, v in masks.items()})
+    return dict(params_before=params_before,
+                params_after=sum(p.numel() for p in model.parameters()),
+                channels_removed={k: len(v) for k, v in removed.items()}, files=files)
