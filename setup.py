@@ -208,6 +208,7 @@ if __name__ == '__main__':
                 '.mim/**/*.yml',
                 '.mim/model-index.yml',
                 'datasets/metainfo/*.py',
+                'data/*.json',
             ],
         },
         classifiers=[

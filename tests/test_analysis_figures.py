@@ -94,15 +94,10 @@ def test_out_dir_replaced_whole_but_user_files_never_deleted(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['data', 'legacy', 'rep', 'run']
 
 
-def test_tool_refuses_an_out_with_user_files(tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('lth_report_tool2', osp.join(
-        osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', 'analysis', 'report.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_report_refuses_an_out_with_user_files(tmp_path):
     wd = _run(tmp_path / 'run', 0.5, 0.45)
     (tmp_path / 'out').mkdir()
     (tmp_path / 'out' / 'paper.tex').write_text('mine')
-    assert tool.main([wd, '--out', str(tmp_path / 'out')]) == 2
-    assert 'paper.tex' in capsys.readouterr().err
+    with pytest.raises(FileExistsError, match='paper.tex'):
+        build_report([wd], str(tmp_path / 'out'), progress=False)
     assert (tmp_path / 'out' / 'paper.tex').read_text() == 'mine'

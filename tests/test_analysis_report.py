@@ -1,10 +1,10 @@
-"""EvalArtifactsHook and tools/analysis/report.py end to end on the toy lottery run.
+"""EvalArtifactsHook and the analysis report (tools/analysis/report.py) end to end on the toy
+lottery run.
 
 A toy COCO-style metric writes hand-written COCO results (the dense round perfect, the
 ticket round with known errors), so the COCO analyses have known answers without a
 detector: the hook keeps them per round and the report draws every figure they support.
 """
-import importlib.util
 import json
 import os.path as osp
 
@@ -16,19 +16,10 @@ from mmengine.registry import DATASETS, METRICS
 from lth_mm import paths
 from lth_mm.analysis.collect import COCO_EVAL_JSON, META_JSON
 from lth_mm.analysis.coco_breakdown import load_coco
+from lth_mm.analysis.report import build_report
 
 from _toy import LTHToyDataset, build_runner, toy_cfg
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def _report_tool():
-    """tools/analysis/report.py as a module (in-process: no interpreter start-up)."""
-    spec = importlib.util.spec_from_file_location(
-        'lth_report_tool', osp.join(REPO, 'tools', 'analysis', 'report.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 CLASSES = ('a', 'b', 'c', 'd')
 # (image, category, box): small (< 32^2), medium and large objects of four categories.
 GT_BOXES = [(1, 1, [5, 5, 20, 20]), (1, 2, [50, 50, 60, 60]), (1, 3, [120, 10, 30, 30]),
@@ -198,7 +189,7 @@ def test_eval_artifacts_and_report(tmp_path):
     assert sum(meta['train_instances'].values()) == 32  # the 32 toy training samples
 
     out = tmp_path / 'report'
-    assert _report_tool().main([wd, '--out', str(out), '--bins', '2']) == 0
+    build_report([wd], str(out), n_bins=2, progress=False)
     for png in ('sparsity_vs_metric', 'size', 'frequency', 'difficulty', 'tide_bbox',
                 'tide_segm', 'keypoint_errors', 'convergence', 'per_layer'):
         assert (out / f'{png}.png').stat().st_size > 5000, png
@@ -214,9 +205,9 @@ def test_eval_artifacts_and_report(tmp_path):
     assert kp[-6:-1] == ['50.0%', '0.0%', '16.7%', '33.3%', '0.0%']
 
 
-def test_report_refuses_a_work_dir_without_summary(tmp_path, capsys):
-    assert _report_tool().main([str(tmp_path), '--out', str(tmp_path / 'r')]) == 2
-    assert 'lottery_summary.json' in capsys.readouterr().err
+def test_report_refuses_a_work_dir_without_summary(tmp_path):
+    with pytest.raises(FileNotFoundError, match='lottery_summary.json'):
+        build_report([str(tmp_path)], str(tmp_path / 'r'), progress=False)
     assert not (tmp_path / 'r').exists()
 
 

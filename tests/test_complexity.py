@@ -1,5 +1,4 @@
 """Sparse MACs: exact counts on a small net, real mmdet/mmpose models, the tool."""
-import json
 import os.path as osp
 
 import pytest
@@ -85,21 +84,19 @@ def test_mask_rcnn_counts_heads_and_lists_roi_align():
     assert 'RoIAlign' in format_complexity(c)
 
 
-def test_tool_on_a_pose_ticket(tmp_path, capsys):
-    import sys
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    import complexity as tool
+def test_config_complexity_of_a_pose_ticket(tmp_path):
     from mmengine.config import Config
 
+    from lth_mm.analysis.model_complexity import config_complexity
     from lth_mm.apis import build_model_from_cfg
     cfg_path = osp.join(REPO, 'configs/quickstart/td-hm_res18_lth-keep20_synthetic-64x64.py')
     torch.manual_seed(0)
     _ticket(build_model_from_cfg(Config.fromfile(cfg_path)), 0.2, tmp_path / 't.pth')
-    assert tool.main([cfg_path, '--ticket', str(tmp_path / 't.pth'), '--json',
-                      str(tmp_path / 'c.json')]) == 0
-    out = json.loads((tmp_path / 'c.json').read_text())
+    c = config_complexity(cfg_path, ticket=str(tmp_path / 't.pth'))
+    out = c.as_dict()  # what --json writes
     assert out['shape'] == [64, 64]  # the codec's input size
     assert 0.05 < out['mac_ratio'] < 0.6
-    assert 'keypoint_head' in out['groups'] and 'total' in capsys.readouterr().out
-    with pytest.raises(SystemExit, match='does not exist'):
-        tool.main([cfg_path, '--ticket', str(tmp_path / 'missing.pth')])
+    assert 'keypoint_head' in out['groups'] and 'total' in format_complexity(c)
+    assert config_complexity(cfg_path).as_dict()['mac_ratio'] == 1.0  # no ticket: dense
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        config_complexity(cfg_path, ticket=str(tmp_path / 'missing.pth'))

@@ -6,7 +6,6 @@ Models are built once per distinct model (the variants of a family share one) an
 synthetic data are generated once, tiny (2 + 2 images of 64 px), for the whole module.
 """
 import copy
-import importlib.util
 import json
 import os.path as osp
 
@@ -14,15 +13,12 @@ import pytest
 import yaml
 
 import lth_mm  # noqa: F401  (registers the synthetic datasets, runner, hooks)
+from lth_mm import zoo as zoo_table
 from lth_mm.apis import strip_init_cfg
 from lth_mm.datasets import ensure_synthetic_dataset
 from lth_mm.engine.rewind import warmup_end, warmup_warning
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-_spec = importlib.util.spec_from_file_location(
-    'zoo_table', osp.join(REPO, 'tools', 'analysis', 'zoo_table.py'))
-zoo_table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(zoo_table)
 
 ZOO = zoo_table.zoo_configs()
 TINY = dict(num_train=2, num_val=2, img_size=64, seed=0)
@@ -279,7 +275,8 @@ def test_network_sparsity_matches_readme_and_metafile(path, cache, readme_rows,
     readme = readme_rows.get(row['name'])
     assert readme is not None, (f"{row['name']} is missing from configs/README.md; "
                                 'regenerate with tools/analysis/zoo_table.py')
-    assert (readme['target'], readme['network']) == (row['target'], row['network'])
+    assert (readme['target'], readme['network'], readme['paper']) == (
+        row['target'], row['network'], row['paper'])
     meta = metafile_models[row['name']]['Metadata']
     assert float(meta['Network Sparsity (%)']) == pytest.approx(
         100 * row['network_sparsity'], abs=0.005)

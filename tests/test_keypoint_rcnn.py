@@ -6,7 +6,6 @@ Real-data checks use ``../shared/data/coco_mini`` (4 COCO val2017 images, 14 peo
 skip when it is absent; everything else runs on the synthetic shapes (5 keypoints).
 """
 import copy
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -32,14 +31,6 @@ TINY = dict(num_train=4, num_val=2, img_size=64, seed=0)
 needs_coco_mini = pytest.mark.skipif(
     not osp.isfile(osp.join(COCO_MINI, 'person_keypoints.json')),
     reason=f'coco_mini not found at {COCO_MINI} (shared data absent)')
-
-
-def _zoo_table():
-    spec = importlib.util.spec_from_file_location(
-        'zoo_table', osp.join(REPO, 'tools', 'analysis', 'zoo_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -364,7 +355,7 @@ def test_paper_scope_and_the_r18_network_sparsity():
     and affine terms are buffers): with mmdet's BN affine parameters counted too it is
     99.26%, and the network sparsity is 79.41% either way."""
     from lth_mm.pruning import select_prunable
-    zoo_table = _zoo_table()
+    from lth_mm import zoo as zoo_table
     cache = zoo_table.ModelCache()
     row = zoo_table.zoo_row(R18_KEEP20, cache)
     assert row['network_sparsity'] == pytest.approx(0.794, abs=0.001)

@@ -5,9 +5,11 @@ import os.path as osp
 import pytest
 import torch
 
-from _toy import LTHToyNet, load_tool
+from _toy import LTHToyNet
+from lth_mm.analysis.scope_info import config_scope_table
 from lth_mm.apis import prune_checkpoint
 from lth_mm.pruning import floor_count, load_ticket
+from lth_mm.pruning.scope_table import format_scope_table
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -51,12 +53,10 @@ def test_prune_tool_names_a_collapsed_tensor(tmp_path, small_conv2, capsys):
     assert not (tmp_path / 'x.pth').exists()
 
 
-def test_scope_info_table_of_a_config(capsys):
+def test_scope_info_table_of_a_config():
     pytest.importorskip('mmpretrain')
     cfg = osp.join(REPO, 'configs/imagenet/resnet18_lth-keep20-rw1ep_8xb32_in1k.py')
-    info = load_tool('analysis/scope_info.py')
-    assert info.main([cfg, '--prune-scope', 'paper', '--json']) == 0
-    table = json.loads(capsys.readouterr().out)
+    table = json.loads(json.dumps(config_scope_table(cfg, 'paper')))  # as --json prints it
     rows = {r['name']: r for r in table['rows']}
     assert table['predictors']['method'] == 'graph'
     assert rows['head.fc.weight']['predictor'] and not rows['head.fc.weight']['pruned']
@@ -65,10 +65,13 @@ def test_scope_info_table_of_a_config(capsys):
     assert rows['backbone.conv1.weight']['kind'] == 'conv' and rows['backbone.conv1.weight'][
         'pruned']
     assert 0.9 < table['prunable_fraction'] < 1.0
-    assert info.main([cfg, '--prune-scope', 'backbone']) == 0
-    text = capsys.readouterr().out
+    text = format_scope_table(config_scope_table(cfg, 'backbone'))
     assert 'head.fc.weight' in text and 'final predictor' in text
     assert text.splitlines()[0].split() == ['name', 'kind', 'shape', 'numel', 'pruned', 'why',
                                             'dense']
     assert any(line.startswith('scope: final predictors found by graph')
                for line in text.splitlines())
+    # --cfg-options reach the lottery block: the 'all' scope prunes the predictor too
+    rows = {r['name']: r for r in config_scope_table(
+        cfg, cfg_options=['lottery.prune_scope=all'])['rows']}
+    assert rows['head.fc.weight']['pruned']

@@ -1,14 +1,16 @@
-"""Offline tools: tools/prune.py, tools/analysis/ticket_info.py, print_summary.py."""
+"""Offline tools: tools/prune.py, tools/analysis/ticket_info.py, print_summary.py (through
+the package functions they call)."""
 import json
 import os.path as osp
 
 import pytest
 import torch
 
-from _toy import LTHToyNet, load_tool
+from _toy import LTHToyNet
 from lth_mm.apis import prune_checkpoint
-from lth_mm.pruning import load_ticket, select_prunable
-from lth_mm.report import format_summary_table
+from lth_mm.analysis.ticket_info import format_ticket_info, ticket_info
+from lth_mm.pruning import TicketError, load_ticket, select_prunable
+from lth_mm.report import format_summary_table, load_summary
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -59,36 +61,31 @@ def test_prune_tool_refuses_bad_input_without_touching_files(tmp_path, toy_ckpt)
     assert not (tmp_path / 'x.pth').exists() and not (tmp_path / 'y.pth').exists()
 
 
-def test_ticket_info_reports_groups_layers_and_network_sparsity(tmp_path, toy_ckpt, capsys):
+def test_ticket_info_reports_groups_layers_and_network_sparsity(tmp_path, toy_ckpt):
     cfg, ckpt, model = toy_ckpt
     out = str(tmp_path / 'ticket.pth')
     prune_checkpoint(cfg, ckpt, keep_ratio=0.5, out=out)
-    capsys.readouterr()
-    info_tool = load_tool('analysis/ticket_info.py')
-    assert info_tool.main([out, '--json']) == 0
-    info = json.loads(capsys.readouterr().out)
+    info = json.loads(json.dumps(ticket_info(out), default=str))  # as --json prints it
     total = sum(p.numel() for p in model.parameters())
     assert info['network_sparsity'] == pytest.approx(
         (info['prunable_params'] - info['kept']) / total)
     assert set(info['layers']) == set(select_prunable(model))
     assert sum(g['numel'] for g in info['groups'].values()) == info['prunable_params']
-    assert info_tool.main([out]) == 0
-    text = capsys.readouterr().out
+    text = format_ticket_info(ticket_info(out), out)
     assert 'per module group' in text and 'backbone.conv1.weight' in text
     (tmp_path / 'bad.pth').write_bytes(b'\x00')
-    with pytest.raises(SystemExit, match='truncated or corrupt'):
-        info_tool.main([str(tmp_path / 'bad.pth')])
+    with pytest.raises(TicketError, match='truncated or corrupt'):
+        ticket_info(str(tmp_path / 'bad.pth'))
 
 
-def test_print_summary(tmp_path, capsys):
+def test_print_summary(tmp_path):
     rows = [dict(round=0, kind='dense', keep_ratio=1.0, prunable_sparsity=0.0,
                  network_sparsity=0.0, metrics={'coco/bbox_mAP': 0.5, 'coco/bbox_mAP_50': 0.7}),
             dict(round=1, kind='ticket', keep_ratio=0.2, prunable_sparsity=0.8,
                  network_sparsity=0.784, metrics={'coco/bbox_mAP': 0.49})]
     (tmp_path / 'lottery_summary.json').write_text(json.dumps(dict(rounds=rows)))
-    assert load_tool('analysis/print_summary.py').main([str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(format_summary_table(rows))
+    out = format_summary_table(load_summary(str(tmp_path))['rounds'])
+    assert out == format_summary_table(rows)
     assert '78.40%' in out and '0.4900' in out and 'coco/bbox_mAP_50' not in out
-    with pytest.raises(SystemExit, match='not found'):
-        load_tool('analysis/print_summary.py').main([str(tmp_path / 'nothing')])
+    with pytest.raises(FileNotFoundError, match='not found'):
+        load_summary(str(tmp_path / 'nothing'))

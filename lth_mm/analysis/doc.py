@@ -9,30 +9,10 @@ from typing import List
 
 import numpy as np
 
-PAPER = {
-    'sparsity': 'Paper (Table 4, R18 Mask R-CNN on COCO, direct pruning keeping 20%): 78.4% '
-                'network sparsity, box AP 30.04 and mask AP 27.90 vs dense 29.91 / 27.64; '
-                'keypoints 79.4% sparsity, AP 59.34 vs 58.59. Winning tickets up to 80% '
-                'sparsity for every task and backbone.',
-    'size': 'Paper (Fig. 4): small objects suffer most; AP_small drops by more than 17% at '
-            '90% sparsity (drawn over the small-object bars only).',
-    'frequency': 'Paper (Fig. 5): rare categories and categories the dense model finds hard '
-                 'lose the most AP.',
-    'tide': 'Paper (Figs 7-8, R50 Mask R-CNN, dense vs 20% ticket): errors of each type '
-            "change little; the ticket keeps the dense error profile. TIDE's sixth error, "
-            'Both (wrong class and IoU between 0.1 and 0.5), is not one of the paper\'s five: '
-            'it is in the table, not in the figure.',
-    'keypoints': 'Paper (Fig. 9): dense and ticket keypoint errors are alike. Computed as '
-                 "Ronchi & Perona's coco-analyze computes them (its numbers, quirks "
-                 'included; see docs/analyses.md).',
-    'convergence': 'Paper (Fig. 10 / appendix): tickets reach a lower validation loss sooner '
-                   'than the dense model.',
-    'early_bird': 'You et al. (ICLR 2020, early-bird tickets): the mask of an early epoch '
-                  'already has IoU ~0.96 with the final mask (their figure, drawn as the '
-                  'dashed line).',
-    'per_layer': 'Paper (Fig. 2c): global pruning takes most weights from the large, late '
-                 'layers (the backbone top and the box head fcs), few from the first layers.',
-}
+from ..paper import report_notes
+
+# Report section -> the paper's finding (lth_mm/data/paper.json).
+PAPER = report_notes()
 _NUMERIC = re.compile(r'^[-+]?(\d[\d,]*\.?\d*(e[-+]?\d+)?|n/a|-)%?$')
 _CODE = re.compile(r'`([^`]+)`')
 

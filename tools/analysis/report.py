@@ -12,9 +12,6 @@ import argparse
 import os.path as osp
 import sys
 
-from lth_mm import paths
-from lth_mm.analysis.report import build_report
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -26,18 +23,17 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    missing = [w for w in args.work_dirs if not osp.isfile(paths.summary_json(w))]
-    if missing:
-        print('error: no lottery summary (lottery_summary.json) in: ' + ', '.join(missing) +
-              '. Give work_dirs of lottery runs with at least one finished round.',
-              file=sys.stderr)
-        return 2
+    args = parse_args(argv)  # before importing lth_mm: --help answers at once
     if args.bins < 1:
         print(f'error: --bins must be >= 1, got {args.bins}.', file=sys.stderr)
         return 2
+    from lth_mm.analysis.report import build_report
     try:
         out = build_report(args.work_dirs, args.out, n_bins=args.bins)
+    except FileNotFoundError as e:  # a work_dir without a summary: checked before any work
+        print(f'error: {e} Give work_dirs of lottery runs with at least one finished round.',
+              file=sys.stderr)
+        return 2
     except FileExistsError as e:  # an --out with the user's own files: refused, untouched
         print(f'error: {e}', file=sys.stderr)
         return 2

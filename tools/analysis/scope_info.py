@@ -4,16 +4,13 @@
 Every conv-like weight with its kind (conv, deconv, depthwise, grouped, linear, attention,
 DCN, offset generator; "(predictor)" marks the final predictors found from the model's
 structure), whether the scope prunes it and, if not, why; then the prunable fraction and
-how the predictors were found.
+how the predictors were found (:func:`lth_mm.analysis.scope_info.config_scope_table`).
 
     python tools/analysis/scope_info.py CONFIG [--prune-scope paper] [--json]
         [--cfg-options lottery.prune_scope=all]
 """
 import argparse
-import json
 import sys
-
-from mmengine.config import Config, DictAction
 
 
 def main(argv=None):
@@ -24,26 +21,17 @@ def main(argv=None):
                    help='default: lottery.prune_scope of the config, else paper')
     p.add_argument('--short', action='store_true', help='only the summary lines')
     p.add_argument('--json', action='store_true', help='print JSON')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    p.add_argument('--cfg-options', nargs='+', action='extend', metavar='KEY=VALUE',
+                   help='config overrides')
     args = p.parse_args(argv)
-    from lth_mm.apis import build_model_from_cfg
-    from lth_mm.pruning import LotteryConfigError, LotterySettings, ScopeError
-    from lth_mm.pruning.scope_table import (format_scope_short, format_scope_table,
-                                            scope_table)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    lottery = dict(cfg.get('lottery') or {})
-    if args.prune_scope:
-        lottery['prune_scope'] = args.prune_scope
+    import json
+
+    from lth_mm.analysis.scope_info import config_scope_table
+    from lth_mm.pruning import LotteryConfigError, ScopeError
+    from lth_mm.pruning.scope_table import format_scope_short, format_scope_table
     try:
-        settings = LotterySettings.from_dict(lottery)
-    except LotteryConfigError as e:
-        sys.exit(f'error: {e}')
-    model = build_model_from_cfg(cfg)
-    try:
-        table = scope_table(model, **settings.scope_dict)
-    except ScopeError as e:
+        table = config_scope_table(args.config, args.prune_scope, args.cfg_options)
+    except (LotteryConfigError, ScopeError) as e:
         sys.exit(f'error: {e}')
     if args.json:
         print(json.dumps(table, indent=1))
