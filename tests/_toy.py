@@ -129,7 +129,12 @@ class LTHKillHook(Hook):
 
 
 def toy_cfg(work_dir, lottery=None, **overrides) -> Config:
-    """A complete Runner config for the toy task."""
+    """A complete Runner config for the toy task.
+
+    Without yapf formatting (``format_python_code=False``, kept by every copy the rounds
+    make): mmengine formats the whole config when a Runner logs it, dumps it and saves a
+    checkpoint, which took half of a short run's time; the text stays valid Python.
+    """
     loader = dict(batch_size=8, num_workers=0, collate_fn=dict(type='default_collate'))
     cfg = dict(
         model=dict(type='LTHToyNet'),
@@ -159,7 +164,14 @@ def toy_cfg(work_dir, lottery=None, **overrides) -> Config:
         log_level='WARNING',
     )
     cfg.update(overrides)
-    return Config(copy.deepcopy(cfg))
+    return Config(copy.deepcopy(cfg), format_python_code=False)
+
+
+def unformatted(cfg: Config) -> Config:
+    """``cfg`` whose text is not yapf-formatted (see :func:`toy_cfg`); needed for a config
+    from a file: mmengine 0.10.7's ``Config.fromfile`` drops ``format_python_code``."""
+    return Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
+                  format_python_code=False)
 
 
 def load_tool(relpath: str):
@@ -177,6 +189,89 @@ def load_tool(relpath: str):
 def build_runner(cfg: Config):
     """Build the Runner as tools/train.py does (``RUNNERS.build`` honours runner_type)."""
     return RUNNERS.build(cfg)
+
+
+def train_rounds(cfg: Config, *hooks):
+    """Build the Runner of ``cfg``, register ``hooks`` and train.
+
+    Args:
+        cfg (Config): a lottery config (``runner_type='LotteryRunner'``).
+        *hooks (Hook): instances registered on the LotteryRunner, i.e. on every round's
+            Runner (one instance spans the rounds).
+
+    Returns:
+        tuple: the runner and the rows of its experiment file (one a round).
+    """
+    runner = build_runner(cfg)
+    for hook in hooks:
+        runner.register_hook(hook)
+    runner.train()
+    return runner, experiment(cfg.work_dir)['rounds']
+
+
+def synthetic_cfg(config, tmp_path, synthetic, *, max_epochs=None, lottery=None,
+                  data_root=None) -> Config:
+    """A config of configs/ on a tiny synthetic data set, for a short run of its rounds.
+
+    The train and val loaders generate (or find) ``synthetic`` under ``data_root``; the
+    test loader and evaluator are the val ones; the run writes to ``tmp_path/work``.
+
+    Args:
+        config (str): the config's path, absolute or relative to the repository.
+        tmp_path (Path): the test's folder.
+        synthetic (dict): parameters of the synthetic data set (replace the config's).
+        max_epochs (int, optional): train that many epochs at a constant learning rate,
+            validated once at the end.
+        lottery (dict, optional): updates to the config's ``lottery``.
+        data_root (str, optional): where the data are; default ``tmp_path/data``.
+
+    Returns:
+        Config: ready for :func:`train_rounds`.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    cfg = unformatted(Config.fromfile(str(repo / config)))  # an absolute one stays as it is
+    root = str(data_root or Path(tmp_path) / 'data').rstrip('/') + '/'  # as configs write it
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = root
+        loader.dataset.synthetic = dict(synthetic)
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.val_evaluator.ann_file = root + 'annotations/instances_val.json'
+    cfg.test_evaluator = cfg.val_evaluator
+    if max_epochs:
+        cfg.train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
+        cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.lottery.update(lottery or {})
+    cfg.work_dir = str(Path(tmp_path) / 'work')
+    return cfg
+
+
+def magnitude_masks(model, keep_ratio: float, scope: str = 'paper'):
+    """Global-magnitude masks keeping ``keep_ratio`` of ``model``'s prunable weights.
+
+    Returns:
+        MaskSet: boolean masks by parameter name (not applied to the model).
+    """
+    from lth_mm.pruning import MaskSet, global_magnitude, select_prunable
+    params = dict(model.named_parameters())
+    weights = {n: params[n].detach() for n in select_prunable(model, scope=scope)}
+    ones = {n: torch.ones_like(t, dtype=torch.bool) for n, t in weights.items()}
+    return MaskSet(global_magnitude(weights, ones, keep_ratio))
+
+
+def masked_toy(device='cpu', keep_ratio: float = 0.25, seed: int = 0):
+    """A seeded LTHToyNet on ``device`` pruned by magnitude, its masks enforced.
+
+    Returns:
+        tuple: the model, its MaskSet and the MaskEnforcer holding them (masks applied).
+    """
+    from lth_mm.engine.optim import MaskEnforcer
+    torch.manual_seed(seed)
+    model = LTHToyNet().to(device)
+    masks = magnitude_masks(model, keep_ratio)
+    enforcer = MaskEnforcer(model)
+    enforcer.set_masks(masks)
+    enforcer.apply()
+    return model, masks, enforcer
 
 
 def mask_hook(runner):

@@ -8,9 +8,9 @@ import torch
 
 from lth_mm.compact import (CompactError, decode, encode, load_compact, save_compact,
                             zero_signs_normalized)
-from lth_mm.pruning import MaskSet, global_magnitude, select_prunable
+from lth_mm.pruning import global_magnitude
 
-from _toy import LTHToyNet, build_runner, toy_cfg
+from _toy import LTHToyNet, build_runner, magnitude_masks, toy_cfg
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -125,12 +125,8 @@ def test_compress_tool_round_trip_loads_strict(tmp_path):
     from lth_mm.pruning import save_ticket
     torch.manual_seed(0)
     model = LTHToyNet()
-    names = select_prunable(model)
-    params = dict(model.named_parameters())
-    w = {n: params[n].detach() for n in names}
-    masks = MaskSet(global_magnitude(w, {n: torch.ones_like(t, dtype=torch.bool)
-                                         for n, t in w.items()}, 0.2))
-    masks.apply_(params)
+    masks = magnitude_masks(model, 0.2)
+    masks.apply_(dict(model.named_parameters()))
     torch.save(dict(meta=dict(epoch=3), state_dict=model.state_dict()), tmp_path / 'a.pth')
     save_ticket(str(tmp_path / 'ticket.pth'), masks, dict(round=1))
     assert _compress(tmp_path / 'a.pth', tmp_path / 'a.lthc',
@@ -160,12 +156,8 @@ def test_mmdet_model_round_trip_through_the_tool_with_config(tmp_path):
     from lth_mm.apis import build_model_from_cfg
     torch.manual_seed(0)
     model = build_model_from_cfg(Config.fromfile(cfg_path))
-    names = select_prunable(model, scope='paper')
-    params = dict(model.named_parameters())
-    w = {n: params[n].detach() for n in names}
-    masks = MaskSet(global_magnitude(w, {n: torch.ones_like(t, dtype=torch.bool)
-                                         for n, t in w.items()}, 0.2))
-    masks.apply_(params)
+    masks = magnitude_masks(model, 0.2)
+    masks.apply_(dict(model.named_parameters()))
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'm.pth')
     assert _compress(tmp_path / 'm.pth', tmp_path / 'm.lthc') == 0  # zeros mode
     dense = sum(v.numel() * v.element_size() for v in model.state_dict().values())

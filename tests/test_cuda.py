@@ -5,36 +5,18 @@ Skipped where torch sees no GPU (CI has none); run them on a GPU machine with
 host-device copy per step), GradScaler's skipped steps, clipping after unscale, tickets
 and snapshots written from GPU runs loading on a CPU-only machine.
 """
-import json
-import os.path as osp
 
 import pytest
 import torch
 
 from lth_mm import paths
-from lth_mm.engine.optim import MaskEnforcer
-from lth_mm.pruning import MaskSet, global_magnitude, load_ticket, select_prunable
+from lth_mm.pruning import MaskSet, global_magnitude, load_ticket
 
-from _toy import LTHToyNet
+from _toy import masked_toy, synthetic_cfg, train_rounds
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO = osp.join(REPO, 'configs', 'demo', 'mask-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py')
-
-
-def _masked_toy(device):
-    torch.manual_seed(0)
-    model = LTHToyNet().to(device)
-    names = select_prunable(model)
-    params = dict(model.named_parameters())
-    weights = {n: params[n].detach() for n in names}
-    ones = {n: torch.ones_like(t, dtype=torch.bool) for n, t in weights.items()}
-    masks = MaskSet(global_magnitude(weights, ones, 0.25))
-    enforcer = MaskEnforcer(model)
-    enforcer.set_masks(masks)
-    enforcer.apply()
-    return model, masks, enforcer
+DEMO = 'configs/demo/mask-rcnn_r18-w32_fpn_lth-keep20_synthetic-easy.py'
 
 
 def test_global_magnitude_on_cuda_equals_cpu():
@@ -54,7 +36,7 @@ def test_global_magnitude_on_cuda_equals_cpu():
 def test_amp_optim_wrapper_keeps_pruned_weights_and_state_zero_on_cuda(dtype):
     """mmengine's AmpOptimWrapper (what ``--amp`` builds) with clipping and momentum."""
     from mmengine.optim import AmpOptimWrapper
-    model, masks, enforcer = _masked_toy('cuda')
+    model, masks, enforcer = masked_toy('cuda')
     assert all(masks[n].device.type == 'cuda' for n in masks.names())
     wrapper = AmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
@@ -89,28 +71,16 @@ def test_amp_optim_wrapper_keeps_pruned_weights_and_state_zero_on_cuda(dtype):
 
 
 def _tiny_demo_cfg(tmp_path, amp):
-    from mmengine.config import Config
-    cfg = Config.fromfile(DEMO)
-    data_root = str(tmp_path / 'data') + '/'
     synthetic = dict(num_train=8, num_val=4, img_size=96, seed=1, max_shapes=3,
                      background='solid', min_size_frac=0.2)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.dataset.data_root = data_root
-        loader.dataset.synthetic = synthetic
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg.max_epochs = 2
-    cfg.train_cfg.val_interval = 2
+    cfg = synthetic_cfg(DEMO, tmp_path, synthetic, max_epochs=2)
     cfg.default_hooks.checkpoint.interval = 2
-    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
     cfg.lottery = dict(rounds=2, keep_ratio=0.2, rewind_iter=1, controls=['random_ticket'])
     cfg.custom_hooks = [dict(type='EMAHook', momentum=0.01, priority=49)]
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.randomness = dict(seed=0)  # deterministic=True would refuse some CUDA kernels
-    cfg.work_dir = str(tmp_path / 'work')
     return cfg
 
 
@@ -119,7 +89,6 @@ def test_mask_rcnn_lottery_run_on_cuda(tmp_path, amp):
     """Dense, ticket and random ticket of the demo's Mask R-CNN on the GPU (with EMA and,
     optionally, AMP); every file it writes loads on a CPU-only machine."""
     from mmengine.hooks import Hook
-    from mmengine.registry import RUNNERS
 
     class Device(Hook):  # registered on every round's Runner
         def __init__(self):
@@ -129,12 +98,8 @@ def test_mask_rcnn_lottery_run_on_cuda(tmp_path, amp):
             self.cuda.append(next(runner.model.parameters()).is_cuda)
 
     device = Device()
-    runner = RUNNERS.build(_tiny_demo_cfg(tmp_path, amp))
-    runner.register_hook(device)
-    runner.train()
+    _, rows = train_rounds(_tiny_demo_cfg(tmp_path, amp), device)
     assert device.cuda == [True, True, True]
-    work = tmp_path / 'work'
-    rows = json.loads((work / 'lottery_summary.json').read_text())['rounds']
     assert [r['kind'] for r in rows] == ['dense', 'ticket', 'random_ticket']
     for row in rows[1:]:
         assert row['prunable_sparsity'] == pytest.approx(0.8, abs=1e-4)
@@ -143,7 +108,7 @@ def test_mask_rcnn_lottery_run_on_cuda(tmp_path, amp):
 
     # Files from a GPU run hold CPU tensors: torch.load without map_location works on
     # a machine with no GPU (checked here by the device of every loaded tensor).
-    work = str(work)
+    work = str(tmp_path / 'work')
     for path in (paths.ticket(work, 1), paths.snapshot(work)):
         tensors = list(_tensors(torch.load(path, weights_only=False)))
         assert tensors and all(t.device.type == 'cpu' for t in tensors), path

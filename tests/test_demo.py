@@ -17,6 +17,8 @@ from lth_mm.datasets import synthetic
 from lth_mm.datasets.synthetic import (VARIANT_DEFAULTS, ensure_synthetic_dataset,
                                        normalize_params, render_image)
 
+from _toy import synthetic_cfg, train_rounds
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = glob.glob(osp.join(REPO, 'configs', 'demo', '*.py'))
 
@@ -91,27 +93,15 @@ def test_variant_and_default_datasets_do_not_mix(tmp_path):
 
 def test_demo_config_builds_and_runs_its_rounds(tmp_path):
     """The demo config as `make demo` uses it, on 8 tiny images: 2 iterations a round."""
-    from mmengine.registry import RUNNERS
     assert len(DEMO) == 1, DEMO
-    cfg = Config.fromfile(DEMO[0])
-    assert cfg.randomness.deterministic and cfg.lottery.controls == ['random_ticket']
-    easy = {k: cfg.synthetic[k] for k in VARIANT_DEFAULTS}
-    data_root = str(tmp_path / 'data') + '/'
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.dataset.data_root = data_root
-        loader.dataset.synthetic = dict(num_train=8, num_val=2, img_size=96, seed=1, **easy)
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg.max_epochs = 1  # 8 images / batch 4 = 2 iterations
-    cfg.train_cfg.val_interval = 1
-    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-    cfg.lottery.rewind_epochs = None
-    cfg.lottery.rewind_iter = 1
-    cfg.work_dir = str(tmp_path / 'work')
-    runner = RUNNERS.build(cfg)
-    runner.train()
-    rows = json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())['rounds']
+    shipped = Config.fromfile(DEMO[0])
+    assert shipped.randomness.deterministic and shipped.lottery.controls == ['random_ticket']
+    easy = {k: shipped.synthetic[k] for k in VARIANT_DEFAULTS}
+    # 8 images / batch 4 = 2 iterations
+    cfg = synthetic_cfg(DEMO[0], tmp_path, dict(num_train=8, num_val=2, img_size=96, seed=1,
+                                                 **easy),
+                        max_epochs=1, lottery=dict(rewind_epochs=None, rewind_iter=1))
+    _, rows = train_rounds(cfg)
     assert [r['kind'] for r in rows] == ['dense', 'ticket', 'random_ticket']
     assert [r['iters'] for r in rows] == [2, 2, 2]
     for row in rows:

@@ -7,9 +7,9 @@ a plain run of the recipe, so these tests also check what the recipe's hooks do 
 run (tests/test_recipes.py trains the other recipes without the lottery).
 """
 import pytest
-from mmengine.registry import RUNNERS
 
 from lth_mm.engine import round_info
+from _toy import train_rounds
 from recipes import RecipeProbeHook, recipe_cfg
 
 LOTTERY = dict(rounds=2, keep_ratio=0.5, rewind_iter=1)
@@ -35,10 +35,8 @@ def _lottery(name, tmp_path, data_root, probe, rounds=2, **overrides):
     # MACs at 800x1344 per ticket round cost more than these tiny runs
     cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='CompactTicketHook',
                                                       count_macs=False)]
-    runner = RUNNERS.build(cfg)
     hook = RoundProbe(**probe)
-    runner.register_hook(hook)
-    runner.train()
+    runner, _ = train_rounds(cfg, hook)
     by_round = {}
     for row in hook.records:
         by_round.setdefault(row.pop('round'), []).append(row)

@@ -21,6 +21,8 @@ from lth_mm.datasets import ensure_synthetic_dataset
 from lth_mm.models import (heatmaps_to_keypoints, keypoint_heatmap_targets,
                            visible_keypoints_in_boxes)
 
+from _toy import synthetic_cfg, train_rounds
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_MINI = osp.abspath(osp.join(REPO, '..', 'shared', 'data', 'coco_mini'))
 CFG_DIR = osp.join(REPO, 'configs', 'keypoint_rcnn')
@@ -379,17 +381,14 @@ def test_quickstart_lottery_rounds_through_the_runner(synthetic_root, tmp_path):
     """The synthetic quickstart at 64 px, one iteration per round: a dense round and the
     keep-20% ticket, both evaluated with box and keypoint AP; the ticket keeps the
     keypoint predictor dense and prunes the keypoint convs."""
-    from mmengine.registry import RUNNERS
     from lth_mm import paths
     from lth_mm.pruning import load_ticket
-    cfg = _config(QUICKSTART)
-    for key, split in (('train_dataloader', 'train'), ('val_dataloader', 'val'),
-                       ('test_dataloader', 'val')):
-        cfg[key].dataset.data_root = synthetic_root
-        cfg[key].dataset.synthetic = dict(TINY)  # replaces the quickstart's easy variant
-        cfg[key].update(batch_size=2)
-    for key in ('val_evaluator', 'test_evaluator'):
-        cfg[key].ann_file = osp.join(synthetic_root, 'annotations', 'instances_val.json')
+    # TINY replaces the quickstart's easy variant
+    cfg = synthetic_cfg(QUICKSTART, tmp_path, TINY, data_root=synthetic_root,
+                        lottery=dict(rounds=2, keep_ratio=0.2, rewind_epochs=None,
+                                     rewind_iter=0))
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.batch_size = 2
     cfg.model.train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=100)
     cfg.model.train_cfg.rcnn.sampler.num = 32
     cfg.model.test_cfg.rcnn.score_thr = 0.0  # an untrained detector still outputs boxes
@@ -398,11 +397,7 @@ def test_quickstart_lottery_rounds_through_the_runner(synthetic_root, tmp_path):
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=-1,
                                         save_last=False)
     cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=False)
-    cfg.lottery.update(rounds=2, keep_ratio=0.2, rewind_epochs=None, rewind_iter=0)
-    cfg.work_dir = str(tmp_path / 'work')
-    runner = RUNNERS.build(cfg)
-    runner.train()
-    rows = json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())['rounds']
+    _, rows = train_rounds(cfg)
     assert [r['kind'] for r in rows] == ['dense', 'ticket']
     for row in rows:
         assert {'coco/bbox_mAP', 'coco/keypoints_mAP'} <= set(row['metrics']), row['metrics']

@@ -1,26 +1,11 @@
 """The mask enforcer on its own: gradients, optimizer steps, AMP scaler (skipped steps)."""
 import pytest
 import torch
-import torch.nn as nn
 
 from lth_mm.engine.optim import MaskEnforcer
 from lth_mm.pruning import MaskSet, global_magnitude, select_prunable
 
-from _toy import LTHToyNet
-
-
-def _setup(seed=0):
-    torch.manual_seed(seed)
-    model = LTHToyNet()
-    names = select_prunable(model)
-    params = dict(model.named_parameters())
-    w = {n: params[n].detach() for n in names}
-    masks = MaskSet(global_magnitude(w, {n: torch.ones_like(t, dtype=torch.bool)
-                                          for n, t in w.items()}, 0.25))
-    enforcer = MaskEnforcer(model)
-    enforcer.set_masks(masks)
-    enforcer.apply()
-    return model, masks, enforcer
+from _toy import LTHToyNet, masked_toy
 
 
 def _batch():
@@ -35,7 +20,7 @@ def _pruned_values(model, masks):
 
 @pytest.mark.parametrize('opt_type', [torch.optim.SGD, torch.optim.Adam])
 def test_gradients_of_pruned_weights_are_zero_when_the_optimizer_steps(opt_type):
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     seen = {}
     opt = opt_type(model.parameters(), lr=0.0)
     enforcer.attach(opt)
@@ -54,7 +39,7 @@ def test_gradients_of_pruned_weights_are_zero_when_the_optimizer_steps(opt_type)
 
 
 def test_step_hook_zeroes_what_the_optimizer_adds():
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     opt = torch.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.1)
     enforcer.attach(opt)
     # Stale optimizer state at pruned positions (as after a mask change) would make Adam
@@ -74,7 +59,7 @@ def test_step_hook_zeroes_what_the_optimizer_adds():
 
 
 def test_amp_grad_scaler_steps_and_skipped_steps_keep_zeros():
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
     enforcer.attach(opt)
     scaler = torch.amp.GradScaler('cpu', init_scale=2.0**8)
@@ -110,7 +95,7 @@ def test_frozen_weights_are_masked_once_and_not_hooked():
 
 
 def test_in_place_mask_update_reaches_the_hooks():
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     enforcer.attach(opt)
     tighter = global_magnitude({n: p.detach() for n, p in model.named_parameters()
@@ -133,7 +118,7 @@ def _wrapper(model, **kwargs):
 
 
 def test_clipping_sees_masked_gradients_and_detach_restores_the_wrapper():
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     ow = _wrapper(model, clip_grad=dict(max_norm=1e-3))
     enforcer.attach(ow)
     assert '_clip_grad' in vars(ow)
@@ -157,7 +142,7 @@ def test_optim_wrapper_dict_masks_each_optimizers_own_parameters():
     # (AmpOptimWrapper needs a GPU in mmengine; the GradScaler test above covers its
     # skipped steps, which call neither hook.)
     from mmengine.optim import OptimWrapper, OptimWrapperDict
-    model, masks, enforcer = _setup()
+    model, masks, enforcer = masked_toy()
     bb = [p for n, p in model.named_parameters() if n.startswith('backbone')]
     hd = [p for n, p in model.named_parameters() if not n.startswith('backbone')]
     ows = OptimWrapperDict(

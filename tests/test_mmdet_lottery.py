@@ -1,5 +1,4 @@
 """The lottery engine on real mmdet models: the paper's scope numbers and a short run."""
-import json
 import os.path as osp
 
 import pytest
@@ -9,8 +8,10 @@ from mmengine.config import Config
 from lth_mm.apis import build_model_from_cfg
 from lth_mm.pruning import MaskSet, count_parameters, select_prunable
 
+from _toy import synthetic_cfg, train_rounds
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-QUICKSTART = osp.join(REPO, 'configs', 'quickstart', 'mask-rcnn_r18_fpn_lth-keep20_synthetic.py')
+QUICKSTART = 'configs/quickstart/mask-rcnn_r18_fpn_lth-keep20_synthetic.py'
 
 
 def _mask_rcnn_r18_coco():
@@ -47,27 +48,11 @@ def test_paper_scope_on_mask_rcnn_r18_gives_table4_sparsity():
 
 def test_short_mask_rcnn_lottery_run_on_synthetic(tmp_path):
     """Two rounds (dense + 80% ticket) of Mask R-CNN R18 through the Runner, evaluated."""
-    from mmengine.registry import RUNNERS
-    cfg = Config.fromfile(QUICKSTART)
-    synthetic = dict(num_train=4, num_val=2, img_size=96, seed=1)
-    data_root = str(tmp_path / 'data') + '/'
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.dataset.data_root = data_root
-        loader.dataset.synthetic = synthetic
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg.max_epochs = 1
-    cfg.train_cfg.val_interval = 1
-    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg = synthetic_cfg(QUICKSTART, tmp_path, dict(num_train=4, num_val=2, img_size=96, seed=1),
+                        max_epochs=1)
     cfg.lottery = dict(rounds=2, keep_ratio=0.2, rewind_iter=1, controls=[])
-    cfg.work_dir = str(tmp_path / 'work')
     cfg.default_hooks.logger.interval = 1
-    runner = RUNNERS.build(cfg)
-    runner.train()
-
-    summary = json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())
-    rows = summary['rounds']
+    _, rows = train_rounds(cfg)
     assert [r['kind'] for r in rows] == ['dense', 'ticket']
     assert {'coco/bbox_mAP', 'coco/segm_mAP'} <= set(rows[1]['metrics'])
     assert rows[1]['prunable_sparsity'] == pytest.approx(0.8, abs=1e-4)
@@ -87,14 +72,8 @@ def test_iteration_based_mmdet_run_with_infinite_sampler_and_mmdet_hooks(tmp_pat
     """mmdet's iteration-based recipe (InfiniteSampler + AspectRatioBatchSampler, as in
     `ms-90k` configs) with YOLOX-style EMA and PipelineSwitchHook: every round trains its
     full length from a fresh stream, the stage-1 pipeline comes back, masks hold."""
-    from mmengine.registry import RUNNERS
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'quickstart',
-                                   'faster-rcnn_r18_fpn_lth-keep20_synthetic.py'))
-    data_root = str(tmp_path / 'data') + '/'
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.dataset.data_root = data_root
-        loader.dataset.synthetic = dict(num_train=6, num_val=2, img_size=96, seed=1)
-    cfg.val_evaluator.ann_file = data_root + 'annotations/instances_val.json'
+    cfg = synthetic_cfg('configs/quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py',
+                        tmp_path, dict(num_train=6, num_val=2, img_size=96, seed=1))
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
     cfg.train_dataloader.batch_sampler = dict(type='AspectRatioBatchSampler')
@@ -109,10 +88,7 @@ def test_iteration_based_mmdet_run_with_infinite_sampler_and_mmdet_hooks(tmp_pat
     ]
     # 6 images / batch 2 = 3 iterations per epoch (InfiniteSampler's length says 6)
     cfg.lottery = dict(rounds=2, keep_ratio=0.2, rewind_epochs=1, controls=[])
-    cfg.work_dir = str(tmp_path / 'work')
-    runner = RUNNERS.build(cfg)
-    runner.train()
-    rows = json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())['rounds']
+    _, rows = train_rounds(cfg)
     assert [r['iters'] for r in rows] == [4, 4]
     assert rows[1]['rewind_iter'] == 3
     assert 'coco/bbox_mAP' in rows[1]['metrics']

@@ -4,7 +4,7 @@
 The crops (32 px, 4 classes) are lth_mm's classification layout of the synthetic shapes
 (lth_mm/datasets/synthetic/classification.py); ImageNet's 224 px pipelines become 32 px.
 """
-from .common import CROPS, CROPS_DIR, data_dir, finalize, scale_sizes, shipped
+from .common import CROPS, CROPS_DIR, data_dir, finalize, scale_sizes, shipped, shorten_schedule
 
 NUM_CLASSES = 4
 _FACTOR = 32 / 224  # RandomResizedCrop / CenterCrop 224 -> 32, ResizeEdge 256 -> 37
@@ -50,7 +50,6 @@ def mmpretrain_vit(work_dir, data_root):
         img_size=32, patch_size=8)
     cfg.model.head.update(num_classes=NUM_CLASSES, in_channels=dims, hidden_dim=2 * dims)
     _cls_data(cfg, data_root, batch_size=5)
-    warmup, cosine = cfg.param_scheduler  # 30 warm-up epochs of 300, then cosine
-    warmup.end = 1
-    cosine.update(begin=1, end=max_epochs, T_max=max_epochs - 1)
+    # 30 warm-up epochs of 300, then cosine
+    shorten_schedule(cfg, max_epochs, warmup_end=1, cosine_begin=1)
     return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)

@@ -11,6 +11,7 @@ the lottery engine must survive.
 import copy
 import os.path as osp
 
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.hub import get_config
 from mmengine.registry import HOOKS
@@ -111,8 +112,35 @@ def find_hook(cfg, hook_type):
     return found[0]
 
 
+def shorten_schedule(cfg, max_epochs, *, warmup_end, cosine_begin, constant_epochs=0,
+                     t_max=None):
+    """A recipe's warm-up, cosine and (YOLOX-style) constant tail on ``max_epochs`` (in place).
+
+    Args:
+        warmup_end (int): where the warm-up (the first scheduler) ends, in its unit.
+        cosine_begin (int): the epoch the cosine (second scheduler) begins.
+        constant_epochs (int): length of the constant tail (a third scheduler) at the end.
+        t_max (int, optional): the cosine's ``T_max``; defaults to its length (YOLOX
+            recipes write ``max_epochs - num_last_epochs``).
+    """
+    warmup, cosine, *tail = cfg.param_scheduler
+    warmup.end = warmup_end
+    cosine_end = max_epochs - constant_epochs
+    cosine.update(begin=cosine_begin, end=cosine_end, T_max=t_max or cosine_end - cosine_begin)
+    for constant in tail:
+        constant.update(begin=cosine_end, end=max_epochs)
+
+
+def switch_pipeline_for_last(cfg, max_epochs, stage2_epochs, shrink):
+    """PipelineSwitchHook to the recipe's stage-2 pipeline (shrunk by ``shrink``) for the
+    last ``stage2_epochs`` epochs, as the shipped recipe does for its last ones."""
+    switch = find_hook(cfg, 'PipelineSwitchHook')
+    switch.update(switch_epoch=max_epochs - stage2_epochs,
+                  switch_pipeline=shrink(switch.switch_pipeline))
+
+
 def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval=None, val_interval=None):
-    """Run settings common to all recipes (in place); returns ``cfg``.
+    """Run settings common to all recipes.
 
     Args:
         by_epoch (bool): whether the recipe's loop counts epochs (else iterations).
@@ -122,6 +150,10 @@ def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval=None, val_interva
             ``length`` (one checkpoint, at the end: each one costs a formatted copy of the
             config). Tests that kill and resume override it.
         val_interval (int): validation interval; defaults to ``length`` (once, at the end).
+
+    Returns:
+        Config: ``cfg`` with those settings, its text not yapf-formatted (mmengine formats
+        it whenever it logs, dumps or saves it in a checkpoint: seconds a time).
     """
     cfg.work_dir = str(work_dir)
     cfg.train_cfg['max_epochs' if by_epoch else 'max_iters'] = length
@@ -148,7 +180,8 @@ def finalize(cfg, work_dir, *, by_epoch, length, ckpt_interval=None, val_interva
     drop_pretrained(cfg.model)
     for key in set(cfg.keys()) - _RUNNER_KEYS:
         cfg.pop(key)
-    return cfg
+    return Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
+                  format_python_code=False)
 
 
 @HOOKS.register_module(force=True)

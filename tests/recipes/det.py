@@ -7,7 +7,8 @@ scheduler types, and shrinks the rest (see ``common.py``). Sizes: mmdet's 640 px
 1333x800) pipelines become 64 px (or 133x80) on the 64 px synthetic shapes.
 """
 from .common import (SHAPES, SHAPES_B, SHAPES_B_DIR, SHAPES_DIR, data_dir, finalize,
-                     find_hook, scale_sizes, shipped)
+                     find_hook, scale_sizes, shipped, shorten_schedule,
+                     switch_pipeline_for_last)
 
 NUM_CLASSES = 4  # square, circle, triangle, cross
 
@@ -54,12 +55,10 @@ def rtmdet(work_dir, data_root):
     model.bbox_head.update(num_classes=NUM_CLASSES, in_channels=32, feat_channels=32)
     _det_data(cfg, data_root, factor, batch_size=4)
     cfg.train_cfg.dynamic_intervals = [(max_epochs - stage2_epochs, 1)]
-    warmup, cosine = cfg.param_scheduler  # LinearLR (iterations), then cosine (epochs)
-    warmup.end = 2
-    cosine.update(begin=max_epochs // 2, end=max_epochs, T_max=max_epochs - max_epochs // 2)
-    switch = find_hook(cfg, 'PipelineSwitchHook')
-    switch.update(switch_epoch=max_epochs - stage2_epochs,
-                  switch_pipeline=scale_sizes(switch.switch_pipeline, factor))
+    # LinearLR (iterations), then cosine (epochs)
+    shorten_schedule(cfg, max_epochs, warmup_end=2, cosine_begin=max_epochs // 2)
+    switch_pipeline_for_last(cfg, max_epochs, stage2_epochs,
+                             lambda pipeline: scale_sizes(pipeline, factor))
     return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
@@ -81,10 +80,8 @@ def yolox(work_dir, data_root):
     # 480-800 px multi-scale every 10 iterations -> 64-128 px every 2, so that it happens.
     model.data_preprocessor.batch_augments[0].update(random_size_range=(64, 128), interval=2)
     _det_data(cfg, data_root, factor, batch_size=4)
-    warmup, cosine, constant = cfg.param_scheduler
-    warmup.end = 1
-    cosine.update(begin=1, end=max_epochs - num_last_epochs, T_max=max_epochs - num_last_epochs)
-    constant.update(begin=max_epochs - num_last_epochs, end=max_epochs)
+    shorten_schedule(cfg, max_epochs, warmup_end=1, cosine_begin=1,
+                     constant_epochs=num_last_epochs, t_max=max_epochs - num_last_epochs)
     if 'dynamic_intervals' in cfg.train_cfg:
         cfg.train_cfg.dynamic_intervals = [(max_epochs - num_last_epochs, 1)]
     find_hook(cfg, 'YOLOXModeSwitchHook').num_last_epochs = num_last_epochs
@@ -170,7 +167,7 @@ def multisource(work_dir, data_root):
     labelled, so that a plain detector trains on it: the supervised pipeline with its
     ``MultiBranch`` step replaced by the ``sup`` branch's PackDetInputs (the branches are
     for the semi-supervised detectors' multi-branch preprocessor). Batches of 3: 1 image
-    from ``shapes64`` and 2 from ``shapes64_b`` (source_ratio [1, 2]); 6 iterations.
+    from ``shapes64`` and 2 from ``shapes64_b`` (source_ratio [1, 2]); 4 iterations.
     """
     cfg = shipped('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
     semi = shipped('mmdet::_base_/datasets/semi_coco_detection.py')
@@ -186,5 +183,5 @@ def multisource(work_dir, data_root):
         batch_size=batch_size,
         sampler=dict(type='MultiSourceSampler', batch_size=batch_size, source_ratio=[1, 2]),
         dataset=dict(type='ConcatDataset', datasets=sources))
-    _iterations(cfg, max_iters=6)
-    return finalize(cfg, work_dir, by_epoch=False, length=6)
+    _iterations(cfg, max_iters=4)
+    return finalize(cfg, work_dir, by_epoch=False, length=4)

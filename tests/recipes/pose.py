@@ -6,7 +6,8 @@ lth_mm/datasets/metainfo/synthetic_shapes.py), so the heads predict 5 keypoints 
 of COCO's 17.
 """
 from lth_mm.datasets.mmpose_datasets import SYNTHETIC_POSE_METAINFO
-from .common import SHAPES, SHAPES_DIR, data_dir, finalize, find_hook, scale_sizes, shipped
+from .common import (SHAPES, SHAPES_DIR, data_dir, finalize, find_hook, scale_sizes, shipped,
+                     shorten_schedule, switch_pipeline_for_last)
 
 NUM_KEYPOINTS = 5
 
@@ -69,12 +70,9 @@ def rtmpose(work_dir, data_root):
     _pose_data(cfg, data_root, batch_size=16)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.pipeline = _rtmpose_pipeline(loader.dataset.pipeline, codec)
-    warmup, cosine = cfg.param_scheduler
-    warmup.end = 2
-    cosine.update(begin=max_epochs // 2, end=max_epochs, T_max=max_epochs - max_epochs // 2)
-    switch = find_hook(cfg, 'PipelineSwitchHook')
-    switch.update(switch_epoch=max_epochs - stage2_epochs,
-                  switch_pipeline=_rtmpose_pipeline(switch.switch_pipeline, codec))
+    shorten_schedule(cfg, max_epochs, warmup_end=2, cosine_begin=max_epochs // 2)
+    switch_pipeline_for_last(cfg, max_epochs, stage2_epochs,
+                             lambda pipeline: _rtmpose_pipeline(pipeline, codec))
     return finalize(cfg, work_dir, by_epoch=True, length=max_epochs)
 
 
@@ -107,10 +105,8 @@ def yoloxpose(work_dir, data_root):
     train, val = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
     train.pipeline = scale_sizes(train.pipeline, train_factor)
     val.pipeline = scale_sizes(val.pipeline, val_factor)
-    warmup, cosine, constant = cfg.param_scheduler
-    warmup.end = 1
-    cosine.update(begin=1, end=max_epochs - num_last_epochs, T_max=max_epochs - num_last_epochs)
-    constant.update(begin=max_epochs - num_last_epochs, end=max_epochs)
+    shorten_schedule(cfg, max_epochs, warmup_end=1, cosine_begin=1,
+                     constant_epochs=num_last_epochs, t_max=max_epochs - num_last_epochs)
     cfg.train_cfg.dynamic_intervals = [(max_epochs - num_last_epochs, 1)]
     switch = find_hook(cfg, 'YOLOXPoseModeSwitchHook')
     switch.update(num_last_epochs=num_last_epochs,
