@@ -2,10 +2,12 @@
 import json
 import os
 import os.path as osp
+import shutil
 import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -98,13 +100,12 @@ class LTHDumpRankHook(Hook):
 '''
 
 
-def _torchrun_toy(tmp_path, name, extra_hooks, iter_based=True, resume=False):
-    """Run the toy lottery config on 2 gloo ranks through tools/train.py."""
+def _toy_config(tmp_path, name, extra_hooks, iter_based=True):
+    """Write the toy lottery config ``tmp_path/<name>.py`` (2-rank runs of it: gloo)."""
     sys.path.insert(0, osp.join(REPO, 'tests'))
     from _toy import toy_cfg
     (tmp_path / 'lth_dist_hooks.py').write_text(DIST_HOOKS)
-    work = tmp_path / name
-    cfg = toy_cfg(work, env_cfg=dict(dist_cfg=dict(backend='gloo')),
+    cfg = toy_cfg(tmp_path / name, env_cfg=dict(dist_cfg=dict(backend='gloo')),
                   lottery=dict(rewind_iter=None, rewind_epochs=1))
     cfg.custom_imports = dict(imports=['_toy', 'lth_dist_hooks'], allow_failed_imports=False)
     cfg.custom_hooks += extra_hooks
@@ -116,23 +117,66 @@ def _torchrun_toy(tmp_path, name, extra_hooks, iter_based=True, resume=False):
         cfg.param_scheduler = [dict(type='MultiStepLR', milestones=[6], by_epoch=False)]
     cfg_path = str(tmp_path / f'{name}.py')
     cfg.dump(cfg_path)
+    return cfg_path
+
+
+def _train(tmp_path, cfg_path, ranks=2, resume=False):
+    """tools/train.py on ``cfg_path``: on 2 ranks through torchrun, or as one process."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'),
                                                       str(tmp_path)]),
                OMP_NUM_THREADS='1')
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-           f'--master_port={_free_port()}', osp.join(REPO, 'tools', 'train.py'), cfg_path,
-           '--launcher', 'pytorch'] + (['--resume'] if resume else [])
-    return subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
-                          timeout=600), work
+    train = [osp.join(REPO, 'tools', 'train.py'), cfg_path]
+    if ranks > 1:
+        cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={ranks}',
+               f'--master_port={_free_port()}'] + train + ['--launcher', 'pytorch']
+    else:
+        cmd = [sys.executable] + train
+    return subprocess.run(cmd + (['--resume'] if resume else []), env=env, cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=600)
 
 
-def test_two_rank_iteration_based_infinite_sampler_rewind_and_rank0_masks(tmp_path):
+def _torchrun_toy(tmp_path, name, extra_hooks, iter_based=True, resume=False):
+    """Run the toy lottery config on 2 gloo ranks through tools/train.py."""
+    cfg_path = _toy_config(tmp_path, name, extra_hooks, iter_based)
+    return _train(tmp_path, cfg_path, resume=resume), tmp_path / name
+
+
+class TwoRankRuns:
+    """The iteration-based toy lottery on 2 ranks with per-rank random streams, run once
+    to the end (``ref``: both ranks dump their round-1 masks into ``root``) and once
+    killed in round 1 after iteration 4 (``run``). Each torchrun costs seconds of start-up
+    on top of the training, so the tests share these two runs."""
+
+    NOISE = [dict(type='LTHPerRankNoiseHook')]
+
+    def __init__(self, root):
+        self.root = root
+        self.ref_proc, self.ref = _torchrun_toy(
+            root, 'ref', self.NOISE + [dict(type='LTHDumpRankHook', out_dir=str(root))])
+        self.killed_proc, self.run = _torchrun_toy(
+            root, 'run', self.NOISE + [dict(type='LTHKillIterHook', round=1, it=4)])
+        self._killed = root / 'killed_copy'
+        shutil.copytree(self.run, self._killed)
+
+    def killed_run(self):
+        """The killed run as the crash left it, at its own path (checkpoints and the
+        resume pointer name absolute paths), whatever an earlier test resumed there."""
+        shutil.rmtree(self.run)
+        shutil.copytree(self._killed, self.run)
+        return self.run
+
+
+@pytest.fixture(scope='module')
+def two_rank_runs(tmp_path_factory):
+    return TwoRankRuns(tmp_path_factory.mktemp('two_ranks'))
+
+
+def test_two_rank_iteration_based_infinite_sampler_rewind_and_rank0_masks(two_rank_runs):
     """InfiniteSampler, rewind_epochs=1 on 2 ranks: k = ceil(32 / (2 x 4)) = 4, not 8; and
     both ranks train rank 0's masks (written by rank 0, broadcast again when loaded)."""
-    proc, work = _torchrun_toy(tmp_path, 'w', [
-        dict(type='LTHDumpRankHook', out_dir=str(tmp_path))])
+    proc, work, root = two_rank_runs.ref_proc, two_rank_runs.ref, two_rank_runs.root
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
+    r0, r1 = (torch.load(root / f'rank{r}.pt') for r in (0, 1))
     assert r0['rewind_iter'] == r1['rewind_iter'] == 4
     assert torch.load(work / 'rewind_snapshot.pth', weights_only=False)['meta']['iter'] == 4
     assert r0['masks']['names'] == r1['masks']['names']
@@ -144,16 +188,14 @@ def test_two_rank_iteration_based_infinite_sampler_rewind_and_rank0_masks(tmp_pa
     assert MaskSet.from_state_dict(r1['masks']).prunable_sparsity() > 0
 
 
-def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(tmp_path):
-    noise = [dict(type='LTHPerRankNoiseHook')]
-    proc, ref = _torchrun_toy(tmp_path, 'ref', noise)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    proc, run = _torchrun_toy(tmp_path, 'run', noise + [dict(type='LTHKillIterHook', round=1,
-                                                             it=4)])
-    assert proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
-    proc, run = _torchrun_toy(tmp_path, 'run', noise, resume=True)
+def test_two_rank_kill_and_resume_is_exact_with_per_rank_random_streams(two_rank_runs):
+    runs = two_rank_runs
+    assert runs.ref_proc.returncode == 0, runs.ref_proc.stderr[-3000:]
+    run = runs.killed_run()
+    assert runs.killed_proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
+    proc, run = _torchrun_toy(runs.root, 'run', runs.NOISE, resume=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    a = torch.load(ref / 'round_1' / 'final.pth', weights_only=False)
+    a = torch.load(runs.ref / 'round_1' / 'final.pth', weights_only=False)
     b = torch.load(run / 'round_1' / 'final.pth', weights_only=False)
     for k, v in a['state_dict'].items():
         assert torch.equal(v, b['state_dict'][k]), k
@@ -173,19 +215,19 @@ def test_two_process_epoch_based_lottery_run_through_tools_train(tmp_path):
     assert (work / 'lottery_summary.json').exists()
 
 
-def test_kill_on_two_ranks_resume_on_one_keeps_the_rewind_point_and_tickets(tmp_path):
+def test_kill_on_two_ranks_resume_on_one_keeps_the_rewind_point_and_tickets(two_rank_runs):
     """Engine III defect 3: the resume recomputed the rewind point from its own world size
     (4 iterations per pass on 2 ranks, 8 on 1) and rewrote later tickets from it."""
-    proc, run = _torchrun_toy(tmp_path, 'run', [dict(type='LTHKillIterHook', round=1, it=4)])
-    assert proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
+    runs = two_rank_runs
+    run = runs.killed_run()
+    assert runs.killed_proc.returncode != 0 and not (run / 'round_1' / 'final.pth').exists()
     assert json.loads((run / 'lottery_summary.json').read_text())['rewind_iter'] == 4
     written = {p: (run / p).read_bytes() for p in ('rewind_snapshot.pth', 'round_0/ticket.pth',
                                                    'round_1/ticket.pth', 'round_1/start.pth')}
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.join(REPO, 'tests'),
-                                                      str(tmp_path)]), OMP_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
-                           str(tmp_path / 'run.py'), '--resume'], env=env, cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=600)
+    # the killed run's own config (the kill hook cannot fire again: it resumes after it)
+    cfg_path = _toy_config(runs.root, 'run', runs.NOISE + [dict(type='LTHKillIterHook',
+                                                                round=1, it=4)])
+    proc = _train(runs.root, cfg_path, ranks=1, resume=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((run / 'lottery_summary.json').read_text())
     assert summary['rewind_iter'] == 4
