@@ -197,6 +197,20 @@ def test_structured_lottery_rounds_and_random_channel_control(tmp_path):
     for n, m in t1.items():
         assert not final['state_dict'][n][~m].any()
     assert ticket['meta']['network_sparsity'] == pytest.approx(rows[1]['network_sparsity'])
+    # The exported (physically smaller) round-1 model evaluates as the round did.
+    from mmengine.runner import Runner
+
+    from lth_mm.export import export_ticket
+    cfg.dump(str(tmp_path / 'config.py'))
+    info = export_ticket(str(tmp_path / 'config.py'), str(tmp_path / 'work' / 'round_1' /
+                                                          'final.pth'),
+                         str(tmp_path / 'export'), compact=False)
+    assert info['params_after'] < 0.6 * info['params_before']
+    exported = Config.fromfile(info['files']['config'])
+    exported.work_dir = str(tmp_path / 'export_test')
+    metrics = Runner.from_cfg(exported).test()
+    assert metrics['coco/bbox_mAP'] == pytest.approx(rows[1]['metrics']['coco/bbox_mAP'],
+                                                     abs=1e-3)
     before = (tmp_path / 'work' / 'lottery_summary.json').read_text()
     cfg.resume = True
     RUNNERS.build(cfg).train()

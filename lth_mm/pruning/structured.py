@@ -124,6 +124,8 @@ def channel_refill(weights: Dict[str, Tensor], masks: Dict[str, Tensor], keep: f
 
 channel_magnitude.structured = True
 channel_refill.structured = True
+channel_magnitude.options = ('coupled',)
+channel_refill.options = ('coupled', 'unstructured_keep')
 
 
 def random_channels(structure: ChannelStructure, ticket: Dict[str, Tensor],
