@@ -6,7 +6,6 @@ dense round and a ticket round and writes the summary; `mim test lth_mm <config>
 --checkpoint <round_1/final.pth>` evaluates the ticket and prints the metrics; the synthetic
 transfer chain (classifier ticket -> detector) runs through `mim train` as a user runs it.
 """
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lth_mm.zoo import zoo_configs
+
 REPO = Path(__file__).resolve().parent.parent
 MIM = Path(sys.executable).with_name('mim')
 QUICKSTART = 'configs/quickstart/faster-rcnn_r18_fpn_lth-keep20_synthetic.py'
@@ -22,11 +23,7 @@ TINY = dict(num_train=2, num_val=2, img_size=64, seed=0)
 
 
 def _zoo_names():
-    spec = importlib.util.spec_from_file_location(
-        'zoo_table', REPO / 'tools' / 'analysis' / 'zoo_table.py')
-    zoo_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(zoo_table)
-    return [osp.splitext(osp.basename(p))[0] for p in zoo_table.zoo_configs()]
+    return [osp.splitext(osp.basename(p))[0] for p in zoo_configs()]
 
 
 @pytest.fixture(scope='module')
