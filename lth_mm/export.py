@@ -61,27 +61,41 @@ def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[s
 
     Raises:
         FileExistsError: ``out_dir`` holds files (nothing is overwritten).
-        ValueError: no masks (neither ``ticket`` nor masks in the checkpoint).
+        FileNotFoundError: no ``config``.
+        ValueError: no masks (neither ``ticket`` nor masks in the checkpoint), or a
+            checkpoint/ticket that is unreadable, of another kind or another model
+            (``CheckpointError``, ``TicketError``).
     """
-    from .engine.checkpoint_io import read_checkpoint, read_weights
+    from .engine.checkpoint_io import checkpoint_weights, read_checkpoint, read_ticket
     from .engine.hooks.ticket_mask_hook import CKPT_KEY
-    from .pruning import (ChannelStructure, MaskSet, load_ticket, predictor_info)
+    from .pruning import ChannelStructure, MaskSet, predictor_info
     from .pruning.channels import removable_channels
     from .pruning.predictors import state_kept
     from .pruning.probe import probe_forwards
+    # every input is checked before the model is built and before anything is written
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise FileExistsError(f'{out_dir!r} is a file: give a new directory (nothing was '
+                              'written).')
     if osp.isdir(out_dir) and os.listdir(out_dir):
         raise FileExistsError(f'{out_dir!r} is not empty: give a new directory '
                               '(nothing was written).')
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config {config!r} does not exist; check the path.')
+    ckpt = read_checkpoint(checkpoint, 'checkpoint')
+    masks = read_ticket(ticket, '--ticket').masks.as_bool() if ticket is not None else None
     cfg, model = build_plain_model(config, cfg_options)
-    state, _ = read_weights(checkpoint, model.state_dict(), weights, what='checkpoint')
-    if ticket is not None:
-        masks = load_ticket(ticket).masks.as_bool()
-    else:
-        stored = read_checkpoint(checkpoint, 'checkpoint').get(CKPT_KEY, {})
+    state, _ = checkpoint_weights(ckpt, checkpoint, model.state_dict(), weights)
+    if masks is None:
+        stored = ckpt.get(CKPT_KEY, {})
         if 'masks' not in stored:
             raise ValueError(f'{checkpoint!r} records no ticket masks: pass the ticket '
                              '(--ticket work_dir/round_R/ticket.pth).')
         masks = MaskSet.from_state_dict(stored['masks']).as_bool()
+    misfit = [k for k, m in masks.items() if k not in state or state[k].shape != m.shape]
+    if misfit:
+        raise ValueError(f'the ticket does not fit the model of {config!r}: {len(misfit)} '
+                         f'mask(s) without a weight of that name and shape, e.g. {misfit[:3]}; '
+                         'use the ticket of this config\'s run.')
     state = {k: v * masks[k].to(v.dtype) if k in masks else v for k, v in state.items()}
     model.load_state_dict(state)
     params_before = sum(p.numel() for p in model.parameters())

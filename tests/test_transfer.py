@@ -126,7 +126,11 @@ def test_task_mode_shared_tensors_only(tmp_path):
     target = LTHToyNet()
     target.head.fc1 = torch.nn.Linear(16 * 16, 7)
     tnames = select_prunable(target)
-    ticket = build_transfer_ticket(target, tnames, 'task', str(tmp_path / 'det.pth'))
+    with pytest.raises(TransferError, match='covers only 40.6%'):  # backbone only: partial
+        build_transfer_ticket(target, tnames, 'task', str(tmp_path / 'det.pth'))
+    ticket = build_transfer_ticket(target, tnames, 'task', str(tmp_path / 'det.pth'),
+                                   allow_partial=True)
+    assert ticket.meta['coverage'] == pytest.approx((72 + 1152) / (72 + 1152 + 7 * 256))
     assert ticket.values is None
     for n in BACKBONE:
         assert torch.equal(ticket.masks[n], masks[n])
@@ -237,7 +241,8 @@ def test_c4_res5_receives_layer4(tmp_path):
     save_ticket(str(tmp_path / 't.pth'), MaskSet({'backbone.layer4.weight': torch.zeros(
         4, 4, 3, 3, dtype=torch.bool), 'backbone.conv1.weight': state['conv1.weight'] != 0}),
         {})
-    ticket = build_transfer_ticket(target, names, 'task', str(tmp_path / 't.pth'))
+    ticket = build_transfer_ticket(target, names, 'task', str(tmp_path / 't.pth'),
+                                   allow_partial=True)  # conv1 only: 43% covered
     assert bool(ticket.masks['roi_head.shared_head.layer4.weight'].all())
 
 

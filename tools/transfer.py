@@ -33,6 +33,9 @@ def parse_args(argv=None):
                    help="seed of the target's initialisation (the 'model' threshold sees it)")
     p.add_argument('--out', required=True, help='ticket file to write')
     p.add_argument('--force', action='store_true', help='overwrite --out if it exists')
+    p.add_argument('--allow-partial', action='store_true',
+                   help="mode 'task': accept a source whose shared tensors cover under 50%% "
+                   "of the target's prunable weights (the coverage is printed either way)")
     p.add_argument('--cfg-options', nargs='+', action='extend', metavar='KEY=VALUE',
                    help='config overrides')
     return p.parse_args(argv)

@@ -15,10 +15,12 @@ def ticket_info(path: str) -> dict:
         network size), ``groups`` and ``layers`` (each with numel/kept/sparsity).
 
     Raises:
-        TicketError: the file is not a readable ticket.
+        TicketError: the file is not a readable ticket (the message says what it is: a
+            checkpoint, a compact file, an export, and which tool reads it).
     """
-    from lth_mm.pruning import group_of, load_ticket
-    ticket = load_ticket(path)
+    from lth_mm.engine.checkpoint_io import read_ticket
+    from lth_mm.pruning import group_of
+    ticket = read_ticket(path)  # another kind of file: says what it is and what reads it
     layers = ticket.masks.per_tensor()
     groups = OrderedDict()
     for name, st in layers.items():

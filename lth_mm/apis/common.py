@@ -14,20 +14,62 @@ from mmengine.registry import init_default_scope
 
 
 def check_tool_files(inputs: Mapping[str, Optional[str]], out: Optional[str] = None,
-                     force: bool = False) -> None:
+                     force: Optional[bool] = False) -> None:
     """Exit with one clear error, before any work, on a missing input or a file in the way.
 
     Args:
         inputs: what each path is (``'config'``, ``'checkpoint'``, ...) -> the path; None
             paths (optional arguments not given) are skipped.
         out: the file the tool will write; it must not exist unless ``force``.
-        force: the user passed ``--force``.
+        force: the user passed ``--force``; None: the tool has no ``--force`` (the message
+            does not offer it).
     """
     for what, path in inputs.items():
+        if path is not None and osp.isdir(path):
+            sys.exit(f'error: {what} {path!r} is a directory; give a file.')
         if path is not None and not osp.isfile(path):
-            sys.exit(f'error: {what} {path!r} does not exist.')
+            sys.exit(f'error: {what} {path!r} does not exist; check the path.')
+        if path is not None and not os.access(path, os.R_OK):
+            sys.exit(f'error: {what} {path!r} is not readable; check its permissions.')
     if out is not None and osp.exists(out) and not force:
-        sys.exit(f'error: {out!r} exists; choose another --out or pass --force.')
+        sys.exit(f'error: {out!r} exists (nothing was overwritten); choose another --out'
+                 + (' or pass --force.' if force is not None else '.'))
+    if out is not None and inputs and osp.abspath(out) in {
+            osp.abspath(p) for p in inputs.values() if p is not None}:
+        sys.exit(f'error: --out {out!r} is one of the inputs; choose another --out.')
+    out_dir = osp.dirname(osp.abspath(out)) if out is not None else None
+    if out_dir is not None and osp.isdir(out_dir) and not os.access(out_dir, os.W_OK):
+        sys.exit(f'error: cannot write {out!r}: {out_dir!r} is read-only; choose another '
+                 '--out.')
+
+
+def check_run_files(cfg: Config) -> None:
+    """Exit with one clear error, before the Runner is built, on a bad ``load_from`` or an
+    unusable ``work_dir`` (tools/train.py and tools/test.py).
+
+    ``load_from`` is checked cheaply (memory-mapped, see
+    :func:`lth_mm.engine.checkpoint_io.check_checkpoint`); URLs are left to mmengine.
+
+    Args:
+        cfg: the complete config (``work_dir`` set).
+    """
+    from ..engine.checkpoint_io import CheckpointError, check_checkpoint
+    load_from = cfg.get('load_from')
+    if isinstance(load_from, str) and '://' not in load_from:
+        try:
+            check_checkpoint(load_from, 'load_from (the checkpoint to load)')
+        except CheckpointError as e:
+            sys.exit(f'error: {e}')
+    work_dir = cfg.get('work_dir')
+    if work_dir:
+        if osp.exists(work_dir) and not osp.isdir(work_dir):
+            sys.exit(f'error: work_dir {work_dir!r} is a file; choose another --work-dir.')
+        existing = osp.abspath(work_dir)
+        while not osp.exists(existing):  # the directory the run would create it in
+            existing = osp.dirname(existing)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            sys.exit(f'error: work_dir {work_dir!r} is not writable ({existing!r} is '
+                     'read-only); choose a writable --work-dir.')
 
 
 def parse_cfg_options(tokens: Optional[Sequence[str]]) -> Optional[dict]:

@@ -41,20 +41,20 @@ def compress_checkpoint(checkpoint: str, out: str, ticket: Optional[str] = None,
         int: 0.
     """
     from ..compact import CompactError, save_compact
-    from ..engine.checkpoint_compat import load_checkpoint_file
-    from ..pruning import TicketError, load_ticket
+    from ..engine.checkpoint_io import CheckpointError, read_checkpoint, read_ticket
+    from ..pruning import TicketError
 
     check_tool_files(dict(checkpoint=checkpoint, ticket=ticket), out, force)
     loaded_ticket = None
     if ticket:
         try:
-            loaded_ticket = load_ticket(ticket)
+            loaded_ticket = read_ticket(ticket, '--ticket')
         except TicketError as e:
             sys.exit(f'error: {e}')
-    try:
-        ckpt = load_checkpoint_file(checkpoint)
-    except Exception as e:  # torch raises several types for a bad file
-        sys.exit(f'error: cannot load checkpoint {checkpoint!r} ({type(e).__name__}: {e}).')
+    try:  # the shared reader: truncated files, tickets and compact files named as such
+        ckpt = read_checkpoint(checkpoint)
+    except CheckpointError as e:
+        sys.exit(f'error: {e}')
     state_dict, meta = _state_dict_and_meta(ckpt)
     masks = loaded_ticket.masks.as_bool() if loaded_ticket is not None else None
     try:

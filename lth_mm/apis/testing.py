@@ -11,7 +11,7 @@ from typing import Mapping, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
-from .common import parse_cfg_options
+from .common import check_run_files, check_tool_files, parse_cfg_options
 from .training import apply_run_options, build_runner, setup_dynamo_cache_limit, type_name
 
 
@@ -146,9 +146,12 @@ def run_test(config: str, checkpoint: str, cfg_options: Optional[Sequence[str]] 
         cfg_options: raw ``--cfg-options`` tokens.
         **options: the other options of :func:`apply_test_options`.
     """
+    check_tool_files(dict(config=config, checkpoint=checkpoint), options.get('out'),
+                     force=None)
     setup_dynamo_cache_limit()
     cfg = apply_test_options(Config.fromfile(config), config, checkpoint,
                              cfg_options=parse_cfg_options(cfg_options), **options)
+    check_run_files(cfg)  # a truncated checkpoint or a read-only work_dir: before the Runner
     runner = build_runner(cfg)
     if options.get('out') is not None:
         add_dump_metric(runner, cfg, options['out'])

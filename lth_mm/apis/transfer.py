@@ -14,7 +14,7 @@ from .common import build_model_from_cfg, check_tool_files, load_config
 
 def transfer_ticket(source: str, config: str, mode: str, out: str,
                     keep_ratio: Optional[float] = None, threshold: str = 'model',
-                    seed: int = 0, force: bool = False,
+                    seed: int = 0, force: bool = False, allow_partial: bool = False,
                     cfg_options: Optional[Sequence[str]] = None) -> int:
     """Build the transferred ticket of ``config``'s model from ``source`` and write it.
 
@@ -31,6 +31,8 @@ def transfer_ticket(source: str, config: str, mode: str, out: str,
         threshold: mode ``'mask'``: over the whole ``'model'`` or the ``'backbone'``.
         seed: seed of the target's initialisation.
         force: overwrite ``out``.
+        allow_partial: mode ``'task'``: accept a source that covers under half of the
+            target's prunable weights (the coverage is printed either way).
         cfg_options: raw ``--cfg-options`` tokens.
 
     Returns:
@@ -60,7 +62,8 @@ def transfer_ticket(source: str, config: str, mode: str, out: str,
         logger.setLevel(level)
     names = select_prunable(model, **settings.scope_dict)
     try:
-        ticket = build_transfer_ticket(model, names, mode, source, keep_ratio, threshold)
+        ticket = build_transfer_ticket(model, names, mode, source, keep_ratio, threshold,
+                                       allow_partial=allow_partial)
     except TransferError as e:
         sys.exit(f'error: {e}')
     ticket.meta['config'] = osp.abspath(config)
@@ -68,7 +71,9 @@ def transfer_ticket(source: str, config: str, mode: str, out: str,
     m = ticket.meta
     print(f"{mode} transfer from {source} ({m['source_format']}, "
           f"{m['name_mapping']}): {m['matched_prunable']} of {len(names)} prunable tensors "
-          f"from the source; prunable sparsity {100 * m['prunable_sparsity']:.2f}%, backbone "
+          f"from the source, covering {100 * m['coverage']:.1f}% of the prunable weights"
+          + (' (the backbone: heads stay dense by design)' if mode != 'task' else '')
+          + f"; prunable sparsity {100 * m['prunable_sparsity']:.2f}%, backbone "
           f"sparsity {100 * m['backbone_sparsity']:.2f}%, network sparsity "
           f"{100 * m['network_sparsity']:.2f}%"
           + (f'; carries {len(ticket.values)} start values' if ticket.values else '')

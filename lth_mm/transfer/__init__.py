@@ -19,6 +19,9 @@ from .names import (TransferError, describe_rule, map_names, shape_mismatches,
 from .sources import Source, read_source
 
 MODES = ('imagenet', 'mask', 'task')
+# A task transfer whose shared tensors cover less of the target's prunable weights than
+# this is refused (unless allow_partial): the ticket would be almost dense by accident.
+MIN_TASK_COVERAGE = 0.5
 
 __all__ = ['MODES', 'THRESHOLDS', 'TransferError', 'Source', 'build_transfer_ticket',
            'read_source', 'map_names', 'strip_wrappers', 'imagenet_masks',
@@ -50,7 +53,7 @@ def _shapes(src: Source):
 
 def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str,
                           source: str, keep_ratio: Optional[float] = None,
-                          threshold: str = 'model') -> Ticket:
+                          threshold: str = 'model', allow_partial: bool = False) -> Ticket:
     """Build a ticket for ``model`` by transfer.
 
     Args:
@@ -64,6 +67,8 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
         keep_ratio: for ``'mask'`` only: the fraction kept under the threshold.
         threshold: for ``'mask'``: ``'model'`` (over all prunable weights, the paper's
             code) or ``'backbone'``.
+        allow_partial: ``'task'``: accept shared tensors that cover less than
+            :data:`MIN_TASK_COVERAGE` of the target's prunable weights.
 
     Returns:
         Ticket: masks over exactly ``prunable_names`` (all-ones where the source says
@@ -118,6 +123,15 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
             f'and shape; {len(bad)} same-name tensor(s) differ in shape); source names e.g. '
             f'{list(src_shapes)[:4]}, target prunable names e.g. {wanted[:4]}. mode=\'task\' needs a ticket of a model with common modules.')
 
+    numel = {n: target_weights[n].numel() for n in prunable_names}
+    coverage = sum(numel[n] for n in mapping if n in numel) / max(sum(numel.values()), 1)
+    if mode == 'task' and coverage < MIN_TASK_COVERAGE and not allow_partial:
+        raise TransferError(
+            f'transfer source {source!r} covers only {100 * coverage:.1f}% of the target\'s '
+            f'prunable weights ({len(mapping)} of {len(prunable_names)} tensors share name '
+            f'and shape; the rest would stay dense), under {100 * MIN_TASK_COVERAGE:.0f}%. '
+            'Use a ticket of a model with the same modules, or accept it with '
+            '--allow-partial (lottery.transfer.allow_partial=True).')
     values = {t: src.tensors[s] for t, s in mapping.items() if s in src.tensors}
     src_masks = None if src.masks is None else {
         t: src.masks[s] for t, s in mapping.items() if s in src.masks}
@@ -146,8 +160,9 @@ def build_transfer_ticket(model: nn.Module, prunable_names: List[str], mode: str
     meta = ticket_meta(
         maskset, count_parameters(model), kind='given_ticket', mode=mode, source=source,
         source_format=src.fmt, name_mapping=describe_rule(rule),
-        matched_prunable=sum(n in mapping for n in prunable_names),
+        matched_prunable=sum(n in mapping for n in prunable_names), coverage=coverage,
         shape_mismatches_left_dense=len(bad),
         backbone_sparsity=backbone_sparsity(masks),
-        transfer=dict(mode=mode, source=source, keep_ratio=keep_ratio, threshold=threshold))
+        transfer=dict(mode=mode, source=source, keep_ratio=keep_ratio, threshold=threshold,
+                      allow_partial=allow_partial))
     return Ticket(masks=maskset, meta=meta, values=values)
