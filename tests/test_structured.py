@@ -216,3 +216,39 @@ def test_structured_lottery_rounds_and_random_channel_control(tmp_path):
     RUNNERS.build(cfg).train()
     assert json.loads((tmp_path / 'work' / 'lottery_summary.json').read_text())['rounds'] == \
         json.loads(before)['rounds']
+
+
+def _structured_worker(rank, world, port, out_dir):
+    import torch.distributed as dist
+
+    from lth_mm.engine.utils import broadcast_masks
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=world)
+    torch.manual_seed(100 + rank)  # the ranks disagree on the weights
+    model = build_model_from_cfg(Config.fromfile(QUICKSTART))
+    prunable = select_prunable(model)
+    structure = model_structure(model, prunable, 'channel_magnitude')
+    w = _weights(model, prunable)
+    local = compute_masks('channel_magnitude', w, _ones(w), 0.5, structure=structure)
+    shared = broadcast_masks(local)
+    torch.save(dict(local=local, shared=shared, roots=[g.root for g in structure.groups]),
+               osp.join(out_dir, f'rank{rank}.pt'))
+    dist.destroy_process_group()
+
+
+def test_structured_masks_are_broadcast_from_rank0(tmp_path):
+    """2 gloo ranks: the same channel groups on both, and after the broadcast every rank
+    holds rank 0's channel masks, norm and bias members included."""
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    mp.spawn(_structured_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in (0, 1))
+    assert r0['roots'] == r1['roots']
+    assert any(not torch.equal(r0['local'][n], r1['local'][n]) for n in r0['local'])
+    assert 'backbone.layer1.0.bn1.bias' in r1['shared']
+    for n in r0['local']:
+        assert torch.equal(r1['shared'][n], r0['local'][n])

@@ -11,7 +11,9 @@ Sections (each also a module of this package and a script of tools/benchmark/):
 * compact ticket size vs the dense fp32 state dict, vs the paper's index + value format
   and vs the entropy bound (R50 Mask R-CNN, keep 0.2; exact round trip checked);
 * resume cost: lth_mm's mask restore vs mmengine loading the checkpoint;
-* MACs dense vs sparse at keep 0.2: R50 Mask R-CNN, R50 Faster R-CNN, R50 top-down pose.
+* MACs dense vs sparse at keep 0.2: R50 Mask R-CNN, R50 Faster R-CNN, R50 top-down pose;
+* inference latency of dense vs the unstructured ticket vs physically smaller channel
+  tickets (R50 Mask R-CNN at 800x1333; quick: 400x667), :mod:`.ticket_speed`.
 
 Models use random weights (nothing is downloaded) pruned at keep 0.2 over the ``paper``
 scope. Timings are interleaved and reported as min and median: on a shared CPU single
@@ -75,7 +77,7 @@ def run(quick=False) -> dict:
     Returns:
         dict: the raw figures by section, and ``machine``.
     """
-    from . import compact_size, enforcement, mask_speed, resume_cost
+    from . import compact_size, enforcement, mask_speed, resume_cost, ticket_speed
     r = dict(machine=machine(), quick=quick)
     _section(r, 'enforcement', lambda: enforcement.measure(
         steps=6 if quick else 20, warmup=1 if quick else 2))
@@ -87,6 +89,9 @@ def run(quick=False) -> dict:
     _section(r, 'compact', compact_size.measure)
     _section(r, 'resume', lambda: resume_cost.measure(repeats=3 if quick else 5))
     _section(r, 'macs', lambda: macs(quick))
+    _section(r, 'ticket_speed', lambda: ticket_speed.run(
+        ticket_speed.R50_MASK_RCNN, (400, 667) if quick else (800, 1333), (0.5,),
+        repeats=2 if quick else 5))
     return r
 
 
@@ -172,6 +177,13 @@ def _other_rows(rows, r):
             rows.append((f"MACs {name} {v['shape'][0]}x{v['shape'][1]}, sparse / dense",
                          f"{v['sparse_macs'] / 1e9:.1f} G", f"{v['dense_macs'] / 1e9:.1f} G",
                          f"{v['mac_ratio']:.3f}", ''))
-    for key in ('enforcement', 'enforcement_coco', 'masks', 'compact', 'resume', 'macs'):
+    t = r.get('ticket_speed', {})
+    for row in t.get('rows', [])[1:]:
+        rows.append((f"latency {row['name']}, R50 Mask R-CNN {t['size'][0]}x{t['size'][1]}",
+                     f"{row['median']:.2f} s", f"{t['rows'][0]['median']:.2f} s dense",
+                     f"{row['speedup']:.2f}x faster",
+                     '>= 1.5x' if row['name'].startswith('channels') else ''))
+    for key in ('enforcement', 'enforcement_coco', 'masks', 'compact', 'resume', 'macs',
+                'ticket_speed'):
         if isinstance(r.get(key), dict) and 'error' in r[key]:
             rows.append((f'{key}: FAILED', r[key]['error'][:60], '', '', ''))

@@ -17,7 +17,9 @@ from typing import Dict, List, Sequence
 
 import torch
 
-from .common import load_config, machine, prunable_weights, random_model
+from .common import R50_MASK_RCNN, load_config, machine, prunable_weights, random_model
+
+__all__ = ['R50_MASK_RCNN', 'fixed_load', 'build_variants', 'time_variants', 'run', 'table']
 
 
 def fixed_load(cfg, proposals: int = 1000, detections: int = 100):

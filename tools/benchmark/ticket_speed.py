@@ -11,6 +11,7 @@ interleaved runs) and the speed-up over dense (see :mod:`lth_mm.benchmark.ticket
 import argparse
 import sys
 
+# lth_mm.benchmark.common.R50_MASK_RCNN, spelt out so that --help imports nothing heavy
 R50_MASK_RCNN = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 
 
