@@ -127,3 +127,29 @@ def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
     return (f'{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with '
             f'{torch.get_num_threads()} threads, {gpu}, load average {load:.1f} at start')
+
+
+def run_and_print(measure, render, threads=None, json_path=None) -> int:
+    """What every benchmark script does after parsing: set the threads, measure, print the
+    machine and the table, keep the raw figures.
+
+    Args:
+        measure (callable): returns the result dict (with ``machine``).
+        render (callable): result -> table text.
+        threads (int | None): torch intra-op threads.
+        json_path (str | None): also write the result here (atomically).
+
+    Returns:
+        int: 0, the scripts' exit status.
+    """
+    import torch
+
+    from lth_mm.fileio import atomic_write_json
+    if threads:
+        torch.set_num_threads(threads)
+    result = measure()
+    print(f"machine: {result['machine']}")
+    print(render(result))
+    if json_path:
+        atomic_write_json(result, json_path)
+    return 0

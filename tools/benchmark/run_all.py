@@ -21,18 +21,9 @@ def main(argv=None):
                    help='torch intra-op threads (1 is steadier on a shared CPU)')
     p.add_argument('--json', help='also write the raw figures here')
     args = p.parse_args(argv)
-    import torch
-
+    from lth_mm.benchmark.common import run_and_print
     from lth_mm.benchmark.suite import run, table
-    from lth_mm.fileio import atomic_write_json
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    r = run(args.quick)
-    print(f"machine: {r['machine']}")
-    print(table(r))
-    if args.json:
-        atomic_write_json(r, args.json)
-    return 0
+    return run_and_print(lambda: run(args.quick), table, args.threads, args.json)
 
 
 if __name__ == '__main__':

@@ -31,19 +31,12 @@ def main(argv=None):
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--json', help='also write the raw figures here')
     args = p.parse_args(argv)
-    import torch
-
+    from lth_mm.benchmark.common import run_and_print
     from lth_mm.benchmark.ticket_speed import run, table
-    from lth_mm.fileio import atomic_write_json
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    r = run(args.config, tuple(args.size), tuple(args.keeps), coupled=not args.uncoupled,
-            repeats=args.repeats, warmup=args.warmup)
-    print(f"machine: {r['machine']}")
-    print(table(r))
-    if args.json:
-        atomic_write_json(r, args.json)
-    return 0
+    return run_and_print(
+        lambda: run(args.config, tuple(args.size), tuple(args.keeps),
+                    coupled=not args.uncoupled, repeats=args.repeats, warmup=args.warmup),
+        table, args.threads, args.json)
 
 
 if __name__ == '__main__':
