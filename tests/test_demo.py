@@ -107,3 +107,16 @@ def test_demo_config_builds_and_runs_its_rounds(tmp_path):
     for row in rows:
         assert {'coco/bbox_mAP', 'coco/segm_mAP'} <= set(row['metrics'])
     assert rows[1]['prunable_sparsity'] == pytest.approx(0.8, abs=1e-4)
+
+
+def test_demo_rewind_point_is_not_inside_its_warm_up():
+    """The demo must not trip its own warning: the rewind point, resolved as the runner
+    resolves it (one epoch = train images / batch), is at or after the warm-up's end."""
+    from lth_mm.engine.rewind import resolve_rewind_iter, warmup_end, warmup_warning
+    from lth_mm.pruning import LotterySettings
+    cfg = Config.fromfile(DEMO[0])
+    s = LotterySettings.from_dict(cfg.lottery)
+    ipe = -(-cfg.synthetic.num_train // cfg.train_dataloader.batch_size)
+    k = resolve_rewind_iter(s.rewind_iter, s.rewind_epochs, ipe)
+    assert k == warmup_end(cfg.param_scheduler, ipe) == 30
+    assert warmup_warning(k, cfg.param_scheduler, ipe) is None

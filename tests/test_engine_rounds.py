@@ -156,7 +156,10 @@ def test_train_then_test_in_one_process(tmp_path):
 
 
 # ---------------------------------------------------------------- defects 4, 13
-def test_every_round_of_a_given_ticket_starts_from_the_same_state(tmp_path):
+def test_a_given_ticket_trains_once_whatever_rounds_says(tmp_path):
+    """`rounds` counts pruning rounds; a given ticket is not pruned. It used to re-train the
+    same ticket `rounds` times (the base's rounds=2 made every `lottery.ticket=` run train
+    twice without a word); repeats of one ticket are seeds (tools/seeds.py)."""
     model = LTHToyNet()
     names = select_prunable(model)
     params = dict(model.named_parameters())
@@ -166,15 +169,69 @@ def test_every_round_of_a_given_ticket_starts_from_the_same_state(tmp_path):
     save_ticket(str(tmp_path / 'given.pth'), masks, {})
     spy = RoundStartSpy()
     runner = build_runner(toy_cfg(tmp_path / 'w', lottery=dict(
-        rounds=3, rewind_iter=None, ticket=str(tmp_path / 'given.pth'))))
+        rounds=3, rewind_iter=None, ticket=str(tmp_path / 'given.pth')), log_level='INFO'))
     runner.register_hook(spy)
     runner.train()
-    for r in (1, 2):
-        for k, v in spy.starts[0].items():
-            assert torch.equal(spy.starts[r][k], v), (r, k)
-    rows = json.loads((tmp_path / 'w' / 'lottery_summary.json').read_text())['rounds']
+    assert list(spy.starts) == [0]
+    data = experiment(tmp_path / 'w')
+    assert [p['kind'] for p in data['plan']] == ['given_ticket']
     kept = masks.kept() / masks.numel()
-    assert [r['keep_ratio'] for r in rows] == [pytest.approx(kept)] * 3  # not 1.0
+    assert [r['keep_ratio'] for r in data['rounds']] == [pytest.approx(kept)]  # not 1.0
+    assert not (tmp_path / 'w' / 'round_1').exists()
+    assert not (tmp_path / 'w' / 'rewind_snapshot.pth').exists()  # nothing to rewind to
+    log = next((tmp_path / 'w').glob('lottery_*.log')).read_text()
+    assert 'a given ticket trains once: lottery.rounds=3' in log
+
+
+def test_typed_rewind_key_wins_over_the_configs_and_is_logged(tmp_path):
+    """--cfg-options lottery.rewind_iter=3 on a config whose base sets rewind_epochs=1
+    means iteration 3: the typed key wins, the other becomes None, one log line says so.
+    Written in the config, both keys stay an error (the message names the fix)."""
+    from mmengine.logging import MMLogger
+
+    from lth_mm.apis.training import apply_train_options
+    cfg = toy_cfg(tmp_path / 'w', lottery=dict(rewind_iter=None, rewind_epochs=1))
+    logged = []
+
+    def record(rec):
+        logged.append(rec.getMessage())
+        return True
+
+    logger = MMLogger.get_current_instance()
+    logger.addFilter(record)
+    try:
+        apply_train_options(cfg, 'toy.py', cfg_options={'lottery.rewind_iter': 3})
+    finally:
+        logger.removeFilter(record)
+    assert cfg.lottery.rewind_iter == 3 and cfg.lottery.rewind_epochs is None
+    assert [m for m in logged if 'wins over' in m] == [
+        "[lottery] --cfg-options lottery.rewind_iter=3 wins over the config's "
+        'lottery.rewind_epochs=1 (they are exclusive): rewind_epochs set to None.']
+    assert LotterySettings.from_dict(cfg.lottery).rewind_iter == 3
+    # both typed: the user's own contradiction, refused
+    cfg = toy_cfg(tmp_path / 'w', lottery=dict(rewind_iter=None, rewind_epochs=1))
+    apply_train_options(cfg, 'toy.py', cfg_options={'lottery.rewind_iter': 3,
+                                                   'lottery.rewind_epochs': 0.5})
+    with pytest.raises(LotteryConfigError, match='are exclusive: set one'):
+        LotterySettings.from_dict(cfg.lottery)
+    # typed None for one key and a value for the other: the config's keys are untouched
+    cfg = toy_cfg(tmp_path / 'w', lottery=dict(rewind_iter=None, rewind_epochs=1))
+    apply_train_options(cfg, 'toy.py', cfg_options={'lottery.rewind_epochs': 2})
+    assert cfg.lottery.rewind_epochs == 2 and cfg.lottery.rewind_iter is None
+
+
+def test_given_ticket_plan_has_one_round_and_typed_repeats_are_refused(tmp_path):
+    s = LotterySettings.from_dict(dict(rounds=4, ticket='t.pth', rewind_from='c.pth'))
+    assert s.plan() == [dict(round=0, kind='given_ticket', keep_ratio=None)]
+    s = LotterySettings.from_dict(dict(rounds=2, transfer=dict(mode='mask', source='s.pth')))
+    assert len(s.plan()) == 1
+    from lth_mm.apis.training import apply_train_options
+    cfg = toy_cfg(tmp_path / 'w')
+    apply_train_options(cfg, 'toy.py', cfg_options={'lottery.ticket': 't.pth',
+                                                   'lottery.rounds': 1})  # explicit 1: fine
+    with pytest.raises(LotteryConfigError, match='Repeats of one ticket are seeds'):
+        apply_train_options(toy_cfg(tmp_path / 'w'), 'toy.py', cfg_options={
+            'lottery.ticket': 't.pth', 'lottery.rounds': 2})
 
 
 def test_given_ticket_with_a_rewind_iteration_is_refused():

@@ -6,8 +6,9 @@ Validation happens before any training starts and raises one :class:`LotteryConf
 that names the key, the problem and the fix.
 """
 import difflib
+import os
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 from .registry import CRITERIA, criterion_name
 from .schedule import SCHEDULES, ScheduleError, keep_ratios
@@ -30,12 +31,68 @@ class LotteryConfigError(ValueError):
     """An invalid ``lottery`` config block."""
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_path(v) -> bool:
+    return isinstance(v, (str, os.PathLike))
+
+
+def _list_of(check: Callable) -> Callable:
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _optional(check: Callable) -> Callable:
+    return lambda v: v is None or check(v)
+
+
+def _is_str(v) -> bool:
+    return isinstance(v, str)
+
+
+# The type of every key: (check, what the error message calls it). A command-line value
+# that is not a number stays a string (`--cfg-options lottery.keep_ratio=abc`), so every
+# key is checked here, before any value is used, with a message that names the key.
+KEY_TYPES: Mapping[str, Tuple[Callable, str]] = {
+    'rounds': (_is_int, 'an integer (e.g. 2)'),
+    'keep_ratio': (_is_number, 'a number (e.g. 0.2)'),
+    'schedule': (_is_str, 'a string (e.g. \'geometric\')'),
+    'prune_rate': (_is_number, 'a number (e.g. 0.2)'),
+    'sparsities': (_optional(_list_of(_is_number)), 'None or a list of numbers (e.g. [0.5, 0.8])'),
+    'prune_scope': (_is_str, 'a string (e.g. \'paper\')'),
+    'groups': (_optional(_list_of(_is_str)), 'None or a list of strings'),
+    'include': (_optional(_list_of(_is_str)), 'None or a list of strings (regexes)'),
+    'exclude': (_optional(_list_of(_is_str)), 'None or a list of strings (regexes)'),
+    'criterion': (lambda v: isinstance(v, (str, Mapping)),
+                  'a string or dict(type=NAME, ...) (e.g. \'global_magnitude\')'),
+    'min_density': (_optional(_is_number), 'None or a number (e.g. 0.01)'),
+    'controls': (_list_of(_is_str), 'a list of strings (e.g. [\'random_ticket\'])'),
+    'rewind_iter': (_optional(_is_int), 'None or an integer (e.g. 600)'),
+    'rewind_epochs': (_optional(_is_number), 'None or a number (e.g. 1)'),
+    'rewind_from': (_optional(_is_path), 'None or a checkpoint path'),
+    'rewind_mode': (_is_str, 'a string (e.g. \'restart\')'),
+    'rewind_weights': (_is_str, 'a string (e.g. \'raw\')'),
+    'ticket': (_optional(_is_path), 'None or a ticket file path'),
+    'transfer': (_optional(lambda v: isinstance(v, Mapping)),
+                 "None or dict(mode=..., source=PATH)"),
+    'seed': (_is_int, 'an integer (e.g. 0)'),
+}
+
+
 @dataclass
 class LotterySettings:
     """Validated lottery settings.
 
     Args:
-        rounds: number of pruning rounds R; round 0 trains dense.
+        rounds: number of pruning rounds R; round 0 trains dense. A given ``ticket`` /
+            ``transfer`` is not pruned: it trains once whatever ``rounds`` says (a base
+            config sets ``rounds=2``); repeats of one ticket are seeds (``tools/seeds.py``),
+            and ``--cfg-options lottery.rounds=N`` (N > 1) with a given ticket is refused.
         keep_ratio: final fraction of prunable weights kept (geometric schedule).
         schedule: ``'geometric'`` | ``'fixed_rate'`` | ``'list'``.
         prune_rate: fraction of remaining weights pruned per round (``fixed_rate``).
@@ -57,7 +114,11 @@ class LotterySettings:
         rewind_epochs: rewind point in passes over the training images (dataset wrappers
             such as ``RepeatDataset`` are unwrapped; iterations per epoch = images /
             (world size x batch size), whatever the sampler). Exclusive with
-            ``rewind_iter``.
+            ``rewind_iter``: a config that sets one where its base sets the other sets
+            the other to None. On the command line the key the user types wins: with
+            ``--cfg-options lottery.rewind_iter=600`` the config's ``rewind_epochs`` becomes
+            None, and a log line says so
+            (:func:`lth_mm.engine.runner.preflight.typed_lottery_keys_win`).
         rewind_from: take the rewind state from this checkpoint instead of round 0; the
             rewind iteration is the checkpoint's ``meta.iter``.
         rewind_weights: ``'raw'`` (the trained weights) or ``'ema'`` (the ``EMAHook``
@@ -139,6 +200,12 @@ class LotterySettings:
     def validate(self) -> None:
         """Check every value; raise :class:`LotteryConfigError` on the first problem."""
         err = LotteryConfigError
+        for key, (check, expected) in KEY_TYPES.items():
+            value = getattr(self, key)
+            if not check(value):
+                raise err(f'lottery.{key} must be {expected}, got {value!r} (type '
+                          f'{type(value).__name__}). Fix it in the config\'s lottery=dict(...) '
+                          f'or on the command line (--cfg-options lottery.{key}=VALUE).')
         if not isinstance(self.rounds, int) or isinstance(self.rounds, bool) or self.rounds < 1:
             raise err(f'lottery.rounds must be an integer >= 1, got {self.rounds!r}.')
         if self.prune_scope not in PRESETS:
@@ -165,8 +232,13 @@ class LotterySettings:
         except ScopeError as e:
             raise err(str(e)) from e
         if self.rewind_iter is not None and self.rewind_epochs is not None:
-            raise err('lottery.rewind_iter and lottery.rewind_epochs are exclusive: set one '
-                      '(rewind_epochs stays right when the batch size changes).')
+            raise err(
+                f'lottery.rewind_iter={self.rewind_iter} and lottery.rewind_epochs='
+                f'{self.rewind_epochs} are exclusive: set one. A base config may set the '
+                'other (configs/_base_/lottery_det.py sets rewind_epochs=1): set it to None '
+                'next to yours, e.g. lottery=dict(rewind_iter=600, rewind_epochs=None) or '
+                'dict(rewind_epochs=1, rewind_iter=None). On the command line the key you '
+                'type wins over the config\'s (--cfg-options lottery.rewind_iter=600).')
         if self.rewind_iter is not None and (not isinstance(self.rewind_iter, int)
                                              or self.rewind_iter < 0):
             raise err(f'lottery.rewind_iter must be an integer >= 0, got {self.rewind_iter!r}.')
@@ -178,9 +250,11 @@ class LotterySettings:
                       'the ticket; give one of them.')
         if self.given_ticket and self.rewind_from is None and (
                 self.rewind_iter or self.rewind_epochs):
-            raise err('A given ticket (lottery.ticket / lottery.transfer) starts every round '
-                      'from the same state: its initial state, or lottery.rewind_from. Drop '
-                      'lottery.rewind_iter / rewind_epochs, or give rewind_from=CHECKPOINT.')
+            raise err('A given ticket (lottery.ticket / lottery.transfer) starts from its '
+                      'initial state, or from lottery.rewind_from: there is no round 0 to '
+                      'rewind to. Set lottery.rewind_iter=None and rewind_epochs=None (a '
+                      'base config may set one, e.g. configs/_base_/lottery_det.py '
+                      'rewind_epochs=1), or give rewind_from=CHECKPOINT.')
         if self.given_ticket and self.controls:
             raise err('lottery.controls need the magnitude ticket of this run; they cannot be '
                       'combined with lottery.ticket (run the controls in the run that found '
@@ -221,7 +295,7 @@ class LotterySettings:
         if self.transfer is None:
             return
         t = self.transfer
-        valid = ('mode', 'source', 'keep_ratio', 'threshold')
+        valid = ('mode', 'source', 'keep_ratio', 'threshold', 'allow_partial')
         if not isinstance(t, Mapping) or 'mode' not in t or 'source' not in t:
             raise LotteryConfigError(
                 'lottery.transfer must be a dict with at least `mode` and `source`, e.g. '
@@ -237,6 +311,9 @@ class LotterySettings:
         if k is not None and not (isinstance(k, (int, float)) and 0 < k <= 1):
             raise LotteryConfigError(
                 f'lottery.transfer.keep_ratio must be in (0, 1], got {k!r}.')
+        if not isinstance(t.get('allow_partial', False), bool):  # see lth_mm.transfer
+            raise LotteryConfigError('lottery.transfer.allow_partial must be True or False, '
+                                     f"got {t['allow_partial']!r}.")
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -247,11 +324,13 @@ class LotterySettings:
     def keep_ratios(self) -> List[float]:
         """Cumulative keep ratio of each main round (round 0 = 1.0 unless a ticket is given).
 
-        For a given ticket the ratio is unknown until the ticket is read; the plan holds
-        None and the summary reports the ticket's real keep ratio.
+        A given ticket trains once (``rounds`` counts pruning rounds and does not apply;
+        repeats of one ticket are seeds: ``tools/seeds.py``). Its ratio is unknown until
+        the ticket is read; the plan holds None and the summary reports the ticket's real
+        keep ratio.
         """
         if self.given_ticket:
-            return [None] * self.rounds  # the ticket fixes the mask; rounds re-train it
+            return [None]
         return keep_ratios(self.rounds, self.schedule, self.keep_ratio, self.prune_rate,
                            self.sparsities)
 

@@ -41,6 +41,7 @@ from ..hooks import (CompactTicketHook, LotteryRoundHook, RandomStateHook, Rewin
                      TicketMaskHook)
 from ..round_files import round_files_exist, start_spec, write_round_files
 from ..utils import unwrap
+from .preflight import check_lottery_block_name, check_rewind_fits_schedule
 from .setup import (TransferTicketHook, checked_rewind_state, init_distributed, log_scope,
                     experiment_visualizer, needs_snapshot, open_experiment,
                     roll_back, round_config, round_scalars, summary_row)
@@ -64,6 +65,9 @@ class LotteryRunner:
 
     def __init__(self, cfg: Config):
         self.cfg = copy.deepcopy(cfg)
+        # Everything the config alone tells is checked here, before anything is written
+        # (mmengine's Runner creates work_dir/<timestamp> and dumps the config when built).
+        check_lottery_block_name(cfg)
         self.settings = LotterySettings.from_dict(cfg.get('lottery'))
         if not cfg.get('train_cfg'):
             raise LotteryConfigError('A lottery experiment trains: the config needs '
@@ -71,6 +75,7 @@ class LotteryRunner:
         if not cfg.get('work_dir'):
             raise LotteryConfigError('A lottery experiment needs `work_dir` (tools/train.py '
                                      'sets it from the config name).')
+        check_rewind_fits_schedule(cfg, self.settings)
         self.work_dir = osp.abspath(cfg.work_dir)
         self.experiment: Optional[Experiment] = None
         self.logger: Optional[MMLogger] = None
@@ -112,6 +117,10 @@ class LotteryRunner:
             f"r{p['round']}:{p['kind']}" + (f"@keep{p['keep_ratio']:.3f}"
                                             if p['keep_ratio'] is not None else '')
             for p in plan) + f'; seed {exp.seed}; work_dir {self.work_dir}')
+        if self.settings.given_ticket and self.settings.rounds != 1:
+            self.logger.info(f'[lottery] a given ticket trains once: lottery.rounds='
+                             f'{self.settings.rounds} counts pruning rounds and does not '
+                             'apply (repeats of one ticket are seeds: tools/seeds.py).')
         r = exp.next_round()
         if r > 0 and r < len(plan):
             self.logger.info(f'[lottery] rounds 0..{r - 1} are finished; resuming at round {r}.')
