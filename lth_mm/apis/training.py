@@ -38,12 +38,22 @@ def apply_run_options(cfg: Config, config: str, work_dir: Optional[str] = None,
         cfg: the loaded config (changed in place).
         config: its path (names the default work dir).
         work_dir: ``--work-dir``; else the config's, else ``./work_dirs/<config name>``.
-        cfg_options: parsed ``--cfg-options``, merged before the work dir is chosen.
+        cfg_options: parsed ``--cfg-options``, merged before the work dir is chosen; a
+            lottery key typed there wins over an exclusive one of the config
+            (:func:`~lth_mm.engine.runner.preflight.typed_lottery_keys_win`).
         launcher: ``--launcher``.
     """
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
+        if type_name(cfg.get('runner_type')) == 'LotteryRunner' and isinstance(
+                cfg.get('lottery'), Mapping):
+            # The key the user typed wins over an exclusive one a base config set.
+            from mmengine.logging import print_log
+
+            from ..engine.runner.preflight import typed_lottery_keys_win
+            for line in typed_lottery_keys_win(cfg.lottery, cfg_options):
+                print_log(line, logger='current')
     # work_dir is determined in this priority: CLI > segment in file > filename
     if work_dir is not None:
         cfg.work_dir = work_dir
