@@ -43,7 +43,8 @@ def check_tool_files(inputs: Mapping[str, Optional[str]], out: Optional[str] = N
                  '--out.')
 
 
-def check_run_files(cfg: Config) -> None:
+def check_run_files(cfg: Config, load_from_is: str = 'load_from (the checkpoint to load)'
+                    ) -> None:
     """Exit with one clear error, before the Runner is built, on a bad ``load_from`` or an
     unusable ``work_dir`` (tools/train.py and tools/test.py).
 
@@ -52,12 +53,13 @@ def check_run_files(cfg: Config) -> None:
 
     Args:
         cfg: the complete config (``work_dir`` set).
+        load_from_is: what ``load_from`` is to the user (tools/test.py: its checkpoint).
     """
     from ..engine.checkpoint_io import CheckpointError, check_checkpoint
     load_from = cfg.get('load_from')
     if isinstance(load_from, str) and '://' not in load_from:
         try:
-            check_checkpoint(load_from, 'load_from (the checkpoint to load)')
+            check_checkpoint(load_from, load_from_is)
         except CheckpointError as e:
             sys.exit(f'error: {e}')
     work_dir = cfg.get('work_dir')

@@ -151,7 +151,7 @@ def run_test(config: str, checkpoint: str, cfg_options: Optional[Sequence[str]] 
     setup_dynamo_cache_limit()
     cfg = apply_test_options(Config.fromfile(config), config, checkpoint,
                              cfg_options=parse_cfg_options(cfg_options), **options)
-    check_run_files(cfg)  # a truncated checkpoint or a read-only work_dir: before the Runner
+    check_run_files(cfg, 'checkpoint')  # a truncated checkpoint or a read-only work_dir: before the Runner
     runner = build_runner(cfg)
     if options.get('out') is not None:
         add_dump_metric(runner, cfg, options['out'])
