@@ -12,7 +12,7 @@ from typing import Mapping, Optional, Sequence
 
 from mmengine.config import Config
 
-from .common import parse_cfg_options
+from .common import check_run_files, check_tool_files, parse_cfg_options
 
 # Which optimizer wrapper ``--amp`` swaps in for which. Only types listed here can be
 # switched: a custom wrapper (e.g. one that also re-applies pruning masks) needs its own
@@ -226,7 +226,9 @@ def run_train(config: str, cfg_options: Optional[Sequence[str]] = None, **option
         cfg_options: raw ``--cfg-options`` tokens.
         **options: the other options of :func:`apply_train_options`.
     """
+    check_tool_files(dict(config=config))
     setup_dynamo_cache_limit()
     cfg = apply_train_options(Config.fromfile(config), config,
                               cfg_options=parse_cfg_options(cfg_options), **options)
+    check_run_files(cfg)  # a truncated load_from or a read-only work_dir: before the Runner
     build_runner(cfg).train()
