@@ -69,8 +69,9 @@ lottery = dict(
                             # 'lr': keep final weights, rewind only the LR schedule
                             #   (Renda et al. 2020)
     # ---- train a given ticket ------------------------------------------------------------
-    ticket=None,            # path to a ticket.pth: train its mask; every round starts
-                            #   from the same state (rewind_from, or the initial state)
+    ticket=None,            # path to a ticket.pth: train its mask once, from
+                            #   rewind_from or the initial state (`rounds` does not
+                            #   apply; repeats of one ticket are seeds: tools/seeds.py)
     transfer=None,          # or build the ticket by transfer at the start of the run:
                             #   dict(mode='imagenet'|'mask'|'task', source=PATH,
                             #        keep_ratio=None, threshold='model'|'backbone')
