@@ -105,6 +105,11 @@ def _export(tmp, ckpt='masked.pth', out='fresh/export', ticket=None):
                          ticket=_p(tmp, ticket) if ticket else None)
 
 
+def _complexity(tmp, ckpt):
+    from lth_mm.analysis.model_complexity import config_complexity
+    return config_complexity(_p(tmp, 'toy.py'), None, _p(tmp, ckpt), (1, 1, 8, 8))
+
+
 def _report(tmp, work_dir, out):
     from lth_mm.analysis.report import build_report
     return build_report([_p(tmp, work_dir)], _p(tmp, out))
@@ -252,6 +257,11 @@ ROWS = [
     BadInput('ticket-info-on-a-truncated-ticket', 'tools/analysis/ticket_info.py',
              lambda t: _ticket_info(t, 'trunc.pth'), 'truncated or corrupt',
              'copy the ticket again', files),
+    BadInput('complexity-truncated-checkpoint', 'tools/analysis/complexity.py',
+             lambda t: _complexity(t, 'trunc.pth'), 'truncated or corrupt', FIX_CKPT, files),
+    BadInput('complexity-checkpoint-of-another-model', 'tools/analysis/complexity.py',
+             lambda t: _complexity(t, 'other.pth'), 'does not fit the model',
+             'use a checkpoint of the same config', files),
     BadInput('report-out-holds-files', 'tools/analysis/report.py',
              lambda t: _report(t, 'exp', 'a_dir'), 'a_dir', 'choose a new --out directory',
              _experiment),

@@ -152,14 +152,37 @@ def build_model_from_cfg(cfg: Config, checkpoint: Optional[str] = None,
 
     Returns:
         nn.Module: the model in eval mode.
+
+    Raises:
+        CheckpointError: the checkpoint is unreadable, not a checkpoint, or of another model.
     """
     from mmengine.registry import MODELS
-    from mmengine.runner import load_checkpoint
+
+    from ..engine.checkpoint_io import read_checkpoint
+    ckpt = read_checkpoint(checkpoint) if checkpoint is not None else None  # before the build
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
     if not keep_init_cfg:
         model_cfg = strip_init_cfg(model_cfg)
     model = MODELS.build(model_cfg)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+    if ckpt is not None:
+        load_saved_weights(model, ckpt, checkpoint)
     return model.eval()
+
+
+def load_saved_weights(model: nn.Module, ckpt: dict, path: str) -> None:
+    """Load a checkpoint's weights as saved (EMA-averaged when the run had an EMAHook, as
+    mmengine's ``load_checkpoint`` does) into ``model``, checked to fit it first.
+
+    Args:
+        model: the model.
+        ckpt: the checkpoint, read by :func:`lth_mm.engine.checkpoint_io.read_checkpoint`.
+        path: its file (for messages).
+
+    Raises:
+        CheckpointError: names or shapes that do not fit the model.
+    """
+    from ..engine.checkpoint_io import checkpoint_weights
+    state, _ = checkpoint_weights(ckpt, path, model.state_dict(),
+                                  'ema' if ckpt.get('ema_state_dict') is not None else 'raw')
+    model.load_state_dict(state)

@@ -8,7 +8,7 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from .common import build_model_from_cfg, check_tool_files, load_config
+from .common import build_model_from_cfg, check_tool_files, load_config, load_saved_weights
 
 
 def prune_checkpoint(config: str, checkpoint: str, keep_ratio: float, out: str,
@@ -53,7 +53,7 @@ def prune_checkpoint(config: str, checkpoint: str, keep_ratio: float, out: str,
         sys.exit(f'error: --keep-ratio must be in (0, 1], got {keep_ratio} '
                  '(0.2 keeps 20% of the prunable weights = 80% sparsity).')
     check_tool_files(dict(config=config, checkpoint=checkpoint), out, force)
-    from ..engine.checkpoint_io import CheckpointError, checkpoint_weights, read_checkpoint
+    from ..engine.checkpoint_io import CheckpointError, read_checkpoint
     try:  # read once, before any work: a truncated file or a ticket is one clear error
         ckpt = read_checkpoint(checkpoint)
     except CheckpointError as e:
@@ -78,13 +78,10 @@ def prune_checkpoint(config: str, checkpoint: str, keep_ratio: float, out: str,
         sys.exit(f'error: {e}')
 
     model = build_model_from_cfg(cfg)
-    try:  # the weights as saved (EMA-averaged when the run had an EMAHook), fit-checked
-        state, _ = checkpoint_weights(
-            ckpt, checkpoint, model.state_dict(),
-            'ema' if ckpt.get('ema_state_dict') is not None else 'raw')
+    try:
+        load_saved_weights(model, ckpt, checkpoint)
     except CheckpointError as e:
         sys.exit(f'error: {e}')
-    model.load_state_dict(state)
     names = select_prunable(model, **settings.scope_dict)
     params = dict(model.named_parameters())
     weights = {n: params[n].detach() for n in names}
