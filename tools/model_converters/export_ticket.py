@@ -27,10 +27,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     from lth_mm.apis import parse_cfg_options
     from lth_mm.export import export_ticket
-    info = export_ticket(args.config, args.checkpoint, args.out_dir, ticket=args.ticket,
-                         weights='ema' if args.ema else 'raw',
-                         cfg_options=parse_cfg_options(args.cfg_options),
-                         compact=not args.no_compact)
+    try:  # bad input (checked before anything is written): one message, no traceback
+        info = export_ticket(args.config, args.checkpoint, args.out_dir, ticket=args.ticket,
+                             weights='ema' if args.ema else 'raw',
+                             cfg_options=parse_cfg_options(args.cfg_options),
+                             compact=not args.no_compact)
+    except (FileExistsError, FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
     removed = sum(info['channels_removed'].values())
     print(f"parameters {info['params_before']:,} -> {info['params_after']:,} "
           f"({removed} channels removed in {len(info['channels_removed'])} groups)")
