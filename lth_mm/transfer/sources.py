@@ -35,11 +35,16 @@ class Source:
 
 def _load(path: str):
     from ..engine.checkpoint_compat import load_checkpoint_file  # mmengine-aware safe load
+    from ..engine.checkpoint_io import describe_file
     try:
         return load_checkpoint_file(path, map_location='cpu')
     except Exception as e:  # noqa: BLE001  (any unreadable file gets the same message)
-        raise TransferError(f'transfer source {path!r} cannot be read ({type(e).__name__}: '
-                            f'{e}). Give a checkpoint, a state dict or an lth_mm ticket.') from e
+        kind = describe_file(path, readable=False)  # e.g. a compact .lthc file
+        first = (str(e).splitlines() or [''])[0][:160]
+        raise TransferError(
+            f'transfer source {path!r} cannot be read: ' +
+            (f'it is {kind}' if kind else f'truncated or corrupt ({type(e).__name__}: {first})')
+            + '. Give a checkpoint, a state dict or an lth_mm ticket.') from e
 
 
 def read_source(path: str) -> Source:
