@@ -18,7 +18,7 @@ from lth_mm.apis import strip_init_cfg
 from lth_mm.datasets import ensure_synthetic_dataset
 from lth_mm.engine.rewind import warmup_end, warmup_warning
 
-from _toy import train_rounds
+from _toy import train_rounds, unformatted
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -434,7 +434,7 @@ def tiny_run_cfg(cfg, root, work_dir):
 def test_two_training_iterations_through_the_runner(family, synthetic_root, tmp_path,
                                                      cache):
     path, metric = RUN_CONFIGS[family]
-    cfg = tiny_run_cfg(cache.config(path), synthetic_root, tmp_path / 'work')
+    cfg = tiny_run_cfg(unformatted(cache.config(path)), synthetic_root, tmp_path / 'work')
     _, rows = train_rounds(cfg)
     assert [r['kind'] for r in rows] == ['dense', 'ticket']
     assert metric in rows[1]['metrics'], rows[1]['metrics']
