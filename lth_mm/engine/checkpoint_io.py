@@ -15,6 +15,7 @@ keeps the raw ones in ``ema_state_dict`` (``module.``-prefixed), so the two are 
 explicitly: ``weights='raw'`` undoes the swap, ``'ema'`` keeps the average.
 """
 import os.path as osp
+import zipfile
 from typing import Dict, Optional, Tuple, Type
 
 import torch
@@ -73,7 +74,7 @@ def _load(path: str, what: str, error: Type[Exception], mmap: bool):
     if not osp.isfile(path):
         raise error(f'{what}: {path!r} does not exist; check the path.')
     try:
-        if mmap:
+        if mmap and zipfile.is_zipfile(path):  # torch's legacy (pre-1.6) format: no mmap
             with torch.serialization.safe_globals(mmengine_safe_globals()):
                 return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
         return load_checkpoint_file(path)
