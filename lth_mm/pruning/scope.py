@@ -113,13 +113,23 @@ class ScopeError(ValueError):
     """Raised when a pruning scope is invalid or selects no parameter."""
 
 
-def _compile(patterns: Optional[Iterable[str]], what: str) -> List[re.Pattern]:
-    if patterns is None:
+def _as_list(value: Union[None, str, Iterable[str]]) -> List[str]:
+    """The value of a lottery key that takes one name/pattern or several, as a list.
+
+    Args:
+        value: None, one string, or an iterable of strings.
+
+    Returns:
+        list[str]: empty for None, ``[value]`` for a string, else the items.
+    """
+    if value is None:
         return []
-    if isinstance(patterns, str):
-        patterns = [patterns]
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _compile(patterns: Union[None, str, Iterable[str]], what: str) -> List[re.Pattern]:
     compiled = []
-    for p in patterns:
+    for p in _as_list(patterns):
         try:
             compiled.append(re.compile(p))
         except re.error as e:
@@ -136,19 +146,13 @@ def resolve_groups(groups: Optional[Sequence[str]]) -> List[str]:
     Returns:
         list[str]: canonical group names (empty if ``groups`` is None).
     """
-    if groups is None:
-        return []
-    if isinstance(groups, str):
-        groups = [groups]
-    out = []
-    for g in groups:
-        g = GROUP_ALIASES.get(g, g)
-        if g not in MODULE_GROUPS:
-            raise ScopeError(
-                f'lottery.groups: unknown module group {g!r}. Valid groups: '
-                f'{sorted(MODULE_GROUPS)} (aliases: {GROUP_ALIASES}).')
-        out.append(g)
-    return out
+    canonical = [GROUP_ALIASES.get(g, g) for g in _as_list(groups)]
+    unknown = [g for g in canonical if g not in MODULE_GROUPS]
+    if unknown:
+        raise ScopeError(
+            f'lottery.groups: unknown module group {unknown[0]!r}. Valid groups: '
+            f'{sorted(MODULE_GROUPS)} (aliases: {GROUP_ALIASES}).')
+    return canonical
 
 
 def group_of(name: str) -> str:
