@@ -5,23 +5,24 @@
 _base_ = './synthetic_instance.py'
 data_root = 'data/lth_synthetic_128/'
 synthetic = dict(num_train=200, num_val=30, img_size=128, seed=0)
-backend_args = None
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),
-    # Images are generated at `synthetic.img_size`: keep their size (Resize only records
-    # the scale factor, which PackDetInputs and the rescaling at test time need).
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
+
+
+def boxes_only(pipeline):
+    """A pipeline of synthetic_instance.py (read as `_base_.<name>`) that loads boxes only.
+
+    Args:
+        pipeline (list[dict]): the instance pipeline (LoadAnnotations with masks).
+
+    Returns:
+        list[dict]: the same steps, LoadAnnotations with ``with_bbox=True`` alone. (A
+        config's functions are no keys of it: mmengine drops them.)
+    """
+    return [dict(type='LoadAnnotations', with_bbox=True) if step.type == 'LoadAnnotations'
+            else step for step in pipeline]
+
+
+train_pipeline = boxes_only(_base_.train_pipeline)
+test_pipeline = boxes_only(_base_.test_pipeline)
 train_dataloader = dict(
     dataset=dict(data_root=data_root, synthetic=synthetic, pipeline=train_pipeline))
 val_dataloader = dict(
