@@ -26,6 +26,7 @@ functions, so a name changes here and nowhere else::
                                 evaluation (EvalArtifactsHook)
 """
 import os.path as osp
+from typing import Callable
 
 SUMMARY_JSON = 'lottery_summary.json'
 SUMMARY_TXT = 'lottery_summary.txt'
@@ -67,69 +68,60 @@ def round_dir(work_dir: str, r: int) -> str:
     return osp.join(work_dir, f'{ROUND_PREFIX}{int(r)}')
 
 
-def summary_json(work_dir: str) -> str:
-    """Path of the per-round summary (JSON)."""
-    return osp.join(work_dir, SUMMARY_JSON)
+def _work_dir_path(name: str, what: str) -> Callable[[str], str]:
+    """The path function of an experiment-level file: ``work_dir -> work_dir/name``.
+
+    Args:
+        name: the file or directory name (one of the constants above).
+        what: what it holds, for the function's docstring.
+
+    Returns:
+        callable: ``path(work_dir) -> str``.
+    """
+    def path(work_dir: str) -> str:
+        return osp.join(work_dir, name)
+
+    path.__doc__ = f'Path of {what}.'
+    return path
 
 
-def summary_txt(work_dir: str) -> str:
-    """Path of the per-round summary (text table)."""
-    return osp.join(work_dir, SUMMARY_TXT)
+def _round_path(name: str, what: str) -> Callable[[str, int], str]:
+    """The path function of a per-round file: ``(work_dir, r) -> work_dir/round_{r}/name``.
+
+    Args:
+        name: the file or directory name (one of the constants above).
+        what: what it holds, for the function's docstring.
+
+    Returns:
+        callable: ``path(work_dir, r) -> str``.
+    """
+    def path(work_dir: str, r: int) -> str:
+        return osp.join(round_dir(work_dir, r), name)
+
+    path.__doc__ = f"Path of round ``r``'s {what}."
+    return path
 
 
-def snapshot(work_dir: str) -> str:
-    """Path of the rewind snapshot written in round 0."""
-    return osp.join(work_dir, SNAPSHOT)
-
-
-def early_bird_json(work_dir: str) -> str:
-    """Path of the early-bird log of round 0."""
-    return osp.join(work_dir, EARLY_BIRD_JSON)
-
-
-def ticket(work_dir: str, r: int) -> str:
-    """Path of round ``r``'s ticket (masks + metadata)."""
-    return osp.join(round_dir(work_dir, r), TICKET)
-
-
-def compact_ticket(work_dir: str, r: int) -> str:
-    """Path of round ``r``'s compact lossless ticket."""
-    return osp.join(round_dir(work_dir, r), COMPACT_TICKET)
-
-
-def start_checkpoint(work_dir: str, r: int) -> str:
-    """Path of round ``r``'s start checkpoint (what its Runner loads or resumes from)."""
-    return osp.join(round_dir(work_dir, r), START_CHECKPOINT)
+# One path function per file of the layout above (help() shows what the file holds).
+summary_json = _work_dir_path(SUMMARY_JSON, 'the per-round summary (JSON)')
+summary_txt = _work_dir_path(SUMMARY_TXT, 'the per-round summary (text table)')
+snapshot = _work_dir_path(SNAPSHOT, 'the rewind snapshot written in round 0')
+early_bird_json = _work_dir_path(EARLY_BIRD_JSON, 'the early-bird log of round 0')
+experiment_vis_dir = _work_dir_path(EXPERIMENT_VIS_DIR, 'the experiment-level visualizer dir')
+test_dir = _work_dir_path(TEST_DIR, 'the work_dir of LotteryRunner.test()/val()')
+ticket = _round_path(TICKET, 'ticket (masks + metadata)')
+compact_ticket = _round_path(COMPACT_TICKET, 'compact lossless ticket')
+start_checkpoint = _round_path(START_CHECKPOINT, 'start checkpoint (what its Runner loads '
+                               'or resumes from)')
+final_checkpoint = _round_path(FINAL_CHECKPOINT, 'final weights')
+val_loss_json = _round_path(VAL_LOSS_JSON, 'validation-loss log')
+results_dir = _round_path(RESULTS_DIR, 'directory of final evaluation artefacts (COCO '
+                          'results, per-class AP)')
 
 
 def experiment_log(work_dir: str, timestamp: str) -> str:
     """Path of the experiment-level log of a run started at ``timestamp``."""
     return osp.join(work_dir, f'lottery_{timestamp}.log')
-
-
-def experiment_vis_dir(work_dir: str) -> str:
-    """Directory of the experiment-level visualizer backends."""
-    return osp.join(work_dir, EXPERIMENT_VIS_DIR)
-
-
-def test_dir(work_dir: str) -> str:
-    """work_dir of the Runner that ``LotteryRunner.test()``/``val()`` builds."""
-    return osp.join(work_dir, TEST_DIR)
-
-
-def final_checkpoint(work_dir: str, r: int) -> str:
-    """Path of round ``r``'s final weights."""
-    return osp.join(round_dir(work_dir, r), FINAL_CHECKPOINT)
-
-
-def val_loss_json(work_dir: str, r: int) -> str:
-    """Path of round ``r``'s validation-loss log."""
-    return osp.join(round_dir(work_dir, r), VAL_LOSS_JSON)
-
-
-def results_dir(work_dir: str, r: int) -> str:
-    """Directory of round ``r``'s final evaluation artefacts (COCO results, per-class AP)."""
-    return osp.join(round_dir(work_dir, r), RESULTS_DIR)
 
 
 def experiment_markers(work_dir: str) -> list:
