@@ -191,6 +191,27 @@ def test_transfer_config_trains_the_transferred_ticket(tmp_path):
         assert torch.all(final['state_dict'][n][state[n[9:]] == 0] == 0)
 
 
+def test_partial_task_transfer_is_refused_before_training_and_leaves_no_files(tmp_path):
+    """lottery.transfer covering under half of the prunable weights: one clear error,
+    raised on round 0's before_train, and the new work_dir is rolled back (a corrected
+    rerun starts cleanly); allow_partial=True trains it."""
+    model, names = _target()
+    params = dict(model.named_parameters())
+    save_ticket(str(tmp_path / 'det.pth'), MaskSet({
+        n: torch.rand(params[n].shape) > 0.5 for n in BACKBONE}), {})
+    transfer = dict(mode='task', source=str(tmp_path / 'det.pth'))
+    work = tmp_path / 'w'
+    cfg = toy_cfg(work, lottery=dict(rounds=1, keep_ratio=1.0, rewind_iter=None,
+                                     transfer=transfer),
+                  train_cfg=dict(by_epoch=True, max_epochs=1, val_interval=1))
+    with pytest.raises(ValueError, match=r'covers only .*allow_partial'):
+        build_runner(cfg).train()
+    assert not work.exists()
+    cfg.lottery.transfer = dict(transfer, allow_partial=True)
+    build_runner(cfg).train()
+    assert ticket_masks(work, 0)
+
+
 # ------------------------------------------------------------- acceptance, real models
 def test_tool_mmpretrain_r18_into_faster_rcnn_r18(tmp_path):
     pytest.importorskip('mmpretrain')

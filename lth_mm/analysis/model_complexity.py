@@ -33,14 +33,15 @@ def config_complexity(config, ticket=None, checkpoint=None, shape=None):
     from lth_mm.apis import build_model_from_cfg
     from lth_mm.benchmark.common import load_config
     from lth_mm.complexity import analyze
-    from lth_mm.pruning import check_fits, load_ticket
+    from lth_mm.engine.checkpoint_io import read_ticket
+    from lth_mm.pruning import check_fits
     for path, what in ((ticket, 'ticket'), (checkpoint, 'checkpoint')):
         if path and not osp.isfile(path):
             raise FileNotFoundError(f'{what} {path!r} does not exist.')
     if '::' not in config and not osp.isfile(config):
         raise FileNotFoundError(f'config {config!r} does not exist.')
     cfg = load_config(config)
-    loaded = load_ticket(ticket) if ticket else None  # before the build: fail fast
+    loaded = read_ticket(ticket, '--ticket') if ticket else None  # before the build
     model = build_model_from_cfg(cfg, checkpoint)
     masks = {}  # dense
     if loaded is not None:

@@ -34,17 +34,17 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ... import paths
-from ...pruning import (LotteryConfigError, LotterySettings, check_fits, format_collapse,
-                        load_ticket)
+from ...pruning import LotteryConfigError, LotterySettings, check_fits, format_collapse
 from ..experiment import Experiment
 from ..hooks import (CompactTicketHook, LotteryRoundHook, RandomStateHook, RewindSnapshotHook,
                      TicketMaskHook)
+from ..checkpoint_io import read_ticket
 from ..round_files import round_files_exist, start_spec, write_round_files
 from ..utils import unwrap
 from .preflight import check_lottery_block_name, check_rewind_fits_schedule
 from .setup import (TransferTicketHook, checked_rewind_state, init_distributed, log_scope,
                     experiment_visualizer, needs_snapshot, open_experiment,
-                    roll_back, round_config, round_scalars, summary_row)
+                    TransferRefused, roll_back, round_config, round_scalars, summary_row)
 
 _RUN_IDS = itertools.count()  # names unique in the process (see round_config)
 
@@ -157,7 +157,10 @@ class LotteryRunner:
         self.logger.info(f'[lottery] round {r} set up in {time.perf_counter() - t0:.1f} s '
                          f'({start}).')
         t1 = time.perf_counter()
-        runner.train()
+        try:
+            runner.train()
+        except TransferRefused as e:  # refused in before_train: nothing trained yet
+            raise SetupError() from e
         row = summary_row(runner, exp, r, round_hook.metrics, setup_s=t1 - t0,
                           train_s=time.perf_counter() - t1)
         exp.add_row(row)
@@ -190,7 +193,7 @@ class LotteryRunner:
             if not transfer_now:
                 given = None
                 if r == 0 and s.ticket is not None:
-                    given = load_ticket(s.ticket)
+                    given = read_ticket(s.ticket, 'lottery.ticket')
                     check_fits(given.masks, dict(model.named_parameters()), self._prunable,
                                source=f'ticket {s.ticket!r}')
                 meta = write_round_files(exp, r, model, self._prunable, self.cfg.model,

@@ -282,20 +282,38 @@ class TransferTicketHook(Hook):
 
     def before_train(self, runner) -> None:
         path = paths.ticket(self.exp.work_dir, 0)
+        error = [None]
         if is_main_process() and not osp.isfile(path):
-            from ...transfer import build_transfer_ticket  # optional heavy imports
-            s = self.exp.settings
-            model = unwrap(runner.model)
-            given = build_transfer_ticket(model, self.prunable, **s.transfer)
-            source = f"transferred ticket ({s.transfer['mode']} from {s.transfer['source']})"
-            check_fits(given.masks, dict(model.named_parameters()), self.prunable, source)
-            meta = ticket_meta(given.masks, self.exp.data['network_params'],
-                               **round_meta(self.exp, 0))
-            save_ticket(path, given.masks, meta, values=given.values)
-            runner.logger.info(f'[lottery] training the {source}: '
-                               f'{100 * given.masks.prunable_sparsity():.2f}% of the '
-                               'prunable weights pruned.')
+            try:
+                self._write_ticket(runner, path)
+            except Exception as e:  # noqa: BLE001  (every rank must learn of it)
+                error[0] = e
+        if get_world_size() > 1:  # rank 0 alone builds the ticket: all ranks raise together
+            broadcast_object_list(error, src=0)
+        if error[0] is not None:
+            raise TransferRefused(str(error[0])) from error[0]
         barrier()
+
+    def _write_ticket(self, runner, path: str) -> None:
+        from ...transfer import build_transfer_ticket  # optional heavy imports
+        s = self.exp.settings
+        model = unwrap(runner.model)
+        given = build_transfer_ticket(model, self.prunable, **s.transfer)
+        source = f"transferred ticket ({s.transfer['mode']} from {s.transfer['source']})"
+        check_fits(given.masks, dict(model.named_parameters()), self.prunable, source)
+        meta = ticket_meta(given.masks, self.exp.data['network_params'],
+                           **round_meta(self.exp, 0))
+        save_ticket(path, given.masks, meta, values=given.values)
+        coverage = given.meta.get('coverage') if given.meta else None
+        runner.logger.info(
+            f'[lottery] training the {source}: '
+            f'{100 * given.masks.prunable_sparsity():.2f}% of the prunable weights pruned' +
+            (f'; the source covers {100 * coverage:.1f}% of them.' if coverage is not None
+             else '.'))
+
+
+class TransferRefused(ValueError):
+    """``lottery.transfer`` could not build its ticket (raised before any training)."""
 
 
 def _to_py(v):
