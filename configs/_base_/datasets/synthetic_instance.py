@@ -22,36 +22,41 @@ test_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
+
+
+def split_dataset(split, **settings):
+    """The dataset of one split in the generated layout (a config's functions are no keys
+    of it: mmengine drops them).
+
+    Args:
+        split (str): ``train`` or ``val``: annotations/instances_{split}.json and
+            images/{split}/ under `data_root`.
+        **settings: what the split sets besides (its pipeline, filter_cfg, test_mode).
+
+    Returns:
+        dict: the dataset config.
+    """
+    return dict(type=dataset_type, data_root=data_root, synthetic=synthetic,
+                ann_file=f'annotations/instances_{split}.json',
+                data_prefix=dict(img=f'images/{split}/'), backend_args=backend_args,
+                **settings)
+
+
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        synthetic=synthetic,
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='images/train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=4),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+    dataset=split_dataset('train', filter_cfg=dict(filter_empty_gt=True, min_size=4),
+                          pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        synthetic=synthetic,
-        ann_file='annotations/instances_val.json',
-        data_prefix=dict(img='images/val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    dataset=split_dataset('val', test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='CocoMetric',
