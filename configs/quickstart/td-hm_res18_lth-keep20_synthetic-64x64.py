@@ -37,29 +37,27 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        synthetic=synthetic,
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='images/train/'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        synthetic=synthetic,
-        ann_file='annotations/instances_val.json',
-        bbox_file=None,  # ground-truth boxes
-        data_prefix=dict(img='images/val/'),
-        pipeline=val_pipeline))
+
+
+def split_loader(split, **dataset):
+    """The CPU-sized loader of one split, read in the generated layout
+    (annotations/instances_{split}.json, images/{split}/; functions are no config keys).
+
+    Args:
+        split (str): ``train`` or ``val``.
+        **dataset: what the split's dataset sets besides (its pipeline, bbox_file).
+
+    Returns:
+        dict: the dataloader config.
+    """
+    return dict(batch_size=32, num_workers=0, persistent_workers=False,
+                dataset=dict(type=dataset_type, data_root=data_root, synthetic=synthetic,
+                             ann_file=f'annotations/instances_{split}.json',
+                             data_prefix=dict(img=f'images/{split}/'), **dataset))
+
+
+train_dataloader = split_loader('train', pipeline=train_pipeline)
+val_dataloader = split_loader('val', bbox_file=None, pipeline=val_pipeline)  # ground-truth boxes
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
