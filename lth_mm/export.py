@@ -14,7 +14,6 @@ import os
 import os.path as osp
 from typing import Optional
 
-import torch
 
 from . import paths
 from .fileio import atomic_torch_save, atomic_write_text
@@ -116,7 +115,7 @@ def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[s
         channels_removed={k: len(v) for k, v in removed.items()}))
     atomic_torch_save(dict(state_dict=model.state_dict(), meta=meta), files['checkpoint'])
     cfg.model = dict(type='ChannelPrunedModel', model=cfg.model, pruning_history=history)
-    cfg.load_from = osp.abspath(files['checkpoint'])
+    cfg.load_from = None  # given with the config (tools/test.py CONFIG CHECKPOINT)
     atomic_write_text(cfg.pretty_text, files['config'])
     if compact:
         from .compact import save_compact

@@ -8,15 +8,11 @@ import os.path as osp
 
 import pytest
 
+import bad_inputs_lottery
 import bad_inputs_tools
 from _bad_input import render_table, table_in_doc, tree_digest
 
-try:
-    import bad_inputs_lottery
-except ImportError:  # the lottery rows are another file's: the table runs without them
-    bad_inputs_lottery = None
-
-ROWS = bad_inputs_tools.ROWS + (bad_inputs_lottery.ROWS if bad_inputs_lottery else [])
+ROWS = bad_inputs_tools.ROWS + bad_inputs_lottery.ROWS
 DOC = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'docs', 'common_errors.md')
 REGENERATE = ('.venv/bin/python -c "import sys; sys.path.insert(0, \'tests\'); '
               'import test_bad_input as t, _bad_input as b; b.write_table(t.DOC, t.ROWS)"')

@@ -15,7 +15,6 @@ from lth_mm.pruning import (MaskSet, compute_masks, model_structure, random_chan
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(REPO, 'configs', 'quickstart', 'mask-rcnn_r18_fpn_lth-keep20_synthetic.py')
-COCO_MINI = osp.join(REPO, '..', 'shared', 'data', 'coco_mini', 'images')
 
 
 @pytest.fixture(scope='module')
@@ -106,13 +105,68 @@ def test_refill_and_random_channel_controls(mask_rcnn):
         compute_masks('channel_magnitude', w, _ones(w), 0.5)
 
 
+def test_depthwise_members_grouped_convs_dense_and_exact_removal():
+    """Plain PyTorch: a depthwise conv passes its channels through (a member, not a second
+    producer), a grouped conv keeps its channels, and removing the masked channels gives
+    the masked model's outputs."""
+    from lth_mm.pruning import ChannelStructure
+    from lth_mm.pruning.channels import removable_channels
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 8, 3, padding=1, groups=8), torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(), torch.nn.Conv2d(8, 6, 1), torch.nn.ReLU(),
+        torch.nn.Conv2d(6, 6, 3, padding=1, groups=2), torch.nn.ReLU(),
+        torch.nn.Conv2d(6, 2, 1)).eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 3, 12, 12)
+    prunable = [n for n, p in net.named_parameters() if n.endswith('weight') and p.dim() == 4]
+    s = ChannelStructure(net, lambda: net(x), prunable, ignored=['10'])
+    # One group: conv 0's channels through the depthwise conv 3 (a member, not a second
+    # producer); conv 6's channels feed the grouped conv 8 and stay dense.
+    assert len(s.groups) == 1 and s.groups[0].root in ('0', '3')
+    assert [name for name, _, _ in s.groups[0].producers] == ['0.weight']
+    assert not any(g.root in ('6', '8') for g in s.groups)
+    w = {n: dict(net.named_parameters())[n].detach() for n in prunable}
+    masks = compute_masks('channel_magnitude', w, _ones(w), 0.5, structure=s)
+    assert masks['3.weight'].flatten(1).any(1).sum() == 4 and masks['4.bias'].sum() == 4
+    with torch.no_grad():
+        for n, p in net.named_parameters():
+            if n in masks:
+                p.mul_(masks[n])
+        expected = net(x)
+        s.remove(removable_channels(s, masks))
+        assert net[0].out_channels == net[3].groups == net[6].in_channels == 4
+        torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_one_shot_prune_with_a_channel_criterion(mask_rcnn, tmp_path):
+    """tools/prune.py (lth_mm.apis.prune_checkpoint) builds the channel structure itself."""
+    from lth_mm.apis import prune_checkpoint
+    from lth_mm.pruning import load_ticket
+    model, _, structure = mask_rcnn
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
+    assert prune_checkpoint(QUICKSTART, str(tmp_path / 'ckpt.pth'), 0.5,
+                            str(tmp_path / 'ticket.pth'), criterion='channel_magnitude') == 0
+    masks = load_ticket(str(tmp_path / 'ticket.pth')).masks.as_bool()
+    expected = compute_masks('channel_magnitude', _weights(model, select_prunable(model)),
+                             _ones(_weights(model, select_prunable(model))), 0.5,
+                             structure=structure)
+    assert set(masks) == set(expected)
+    assert all(torch.equal(masks[n], expected[n]) for n in masks)
+
+
 def _infer(model, cfg, images):
     from mmdet.apis import inference_detector
     model.cfg = cfg
     return [inference_detector(model, img).pred_instances for img in images]
 
 
-def test_exported_model_is_smaller_and_matches_the_masked_model(mask_rcnn, tmp_path):
+def test_exported_model_is_smaller_and_matches_the_masked_model(mask_rcnn, tmp_path,
+                                                                coco_mini):
     """The physically smaller model gives the masked model's detections on real images;
     masking only the filters (not the norms' biases) would not."""
     from mmengine.registry import MODELS
@@ -142,8 +196,8 @@ def test_exported_model_is_smaller_and_matches_the_masked_model(mask_rcnn, tmp_p
     leaky = build_model_from_cfg(Config.fromfile(QUICKSTART)).eval()
     leaky.load_state_dict({k: v * masks[k] if k in masks and k in w else v
                            for k, v in state.items()})
-    images = sorted(glob.glob(osp.join(COCO_MINI, '*.jpg')))[:2]
-    assert images, 'coco_mini images not found'
+    images = sorted(glob.glob(str(coco_mini / 'images' / '*.jpg')))[:2]
+    assert len(images) == 2
     for a, b, c in zip(_infer(masked, cfg, images), _infer(small, cfg, images),
                        _infer(leaky, cfg, images)):
         assert len(a) == len(b) > 0
@@ -208,9 +262,21 @@ def test_structured_lottery_rounds_and_random_channel_control(tmp_path):
     assert info['params_after'] < 0.6 * info['params_before']
     exported = Config.fromfile(info['files']['config'])
     exported.work_dir = str(tmp_path / 'export_test')
+    exported.load_from = info['files']['checkpoint']
     metrics = Runner.from_cfg(exported).test()
     assert metrics['coco/bbox_mAP'] == pytest.approx(rows[1]['metrics']['coco/bbox_mAP'],
                                                      abs=1e-3)
+    # The structured ticket given back (norm, bias and reader masks included) trains once.
+    given = Config.fromfile(str(tmp_path / 'config.py'))
+    given.work_dir = str(tmp_path / 'given')
+    given.lottery = dict(given.lottery, ticket=str(tmp_path / 'work' / 'round_1' /
+                                                   'ticket.pth'),
+                         rewind_from=str(tmp_path / 'work' / 'rewind_snapshot.pth'),
+                         controls=[], rounds=1)
+    RUNNERS.build(given).train()
+    g_rows = json.loads((tmp_path / 'given' / 'lottery_summary.json').read_text())['rounds']
+    assert [r['kind'] for r in g_rows] == ['given_ticket']
+    assert g_rows[0]['network_sparsity'] == pytest.approx(rows[1]['network_sparsity'])
     before = (tmp_path / 'work' / 'lottery_summary.json').read_text()
     cfg.resume = True
     RUNNERS.build(cfg).train()

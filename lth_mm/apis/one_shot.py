@@ -45,8 +45,8 @@ def prune_checkpoint(config: str, checkpoint: str, keep_ratio: float, out: str,
     import torch
 
     from ..pruning import (LotteryConfigError, LotterySettings, MaskSet, collapsed_tensors,
-                           compute_masks, count_parameters, format_collapse, save_ticket,
-                           select_prunable, ticket_meta)
+                           compute_masks, count_parameters, format_collapse, is_structured,
+                           model_structure, save_ticket, select_prunable, ticket_meta)
     from ..pruning.scope import predictor_info
 
     if not 0.0 < keep_ratio <= 1.0:
@@ -87,9 +87,12 @@ def prune_checkpoint(config: str, checkpoint: str, keep_ratio: float, out: str,
     weights = {n: params[n].detach() for n in names}
     ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights.items()}
     try:
+        structure = model_structure(model, names, settings.criterion) if is_structured(
+            settings.criterion) else None  # channel criteria need the model's groups
         masks = MaskSet(compute_masks(settings.criterion, weights, ones, keep_ratio,
                                       torch.Generator().manual_seed(seed),
-                                      min_density=settings.min_density))
+                                      min_density=settings.min_density,
+                                      structure=structure))
     except ValueError as e:  # e.g. floors that need more than the keep ratio keeps
         sys.exit(f'error: {e}')
     total = count_parameters(model)

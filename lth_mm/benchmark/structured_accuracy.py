@@ -24,19 +24,32 @@ def _criterion(settings: dict) -> str:
     return c if isinstance(c, str) else c.get('type', '?')
 
 
+CONTROL_LABELS = {'random_ticket': 'random', 'random_reinit': 'random reinit',
+                  'given_ticket': 'given'}
+
+
 def variant_of(row: dict, criterion: str) -> str:
-    """The variant a summary row belongs to (its table row and latency)."""
-    if row['kind'] == 'dense':
+    """The variant a summary row belongs to (its table row and latency).
+
+    Args:
+        row: a row of ``lottery_summary.json``.
+        criterion: the experiment's criterion name.
+
+    Returns:
+        str: e.g. ``'dense'``, ``'channels keep 0.5 (magnitude)'``,
+        ``'unstructured keep 0.2 (random)'``.
+    """
+    from ..pruning import is_structured
+    kind = row['kind']
+    if kind == 'dense':
         return 'dense'
     keep = row.get('planned_keep_ratio') or row.get('keep_ratio')
-    if criterion.startswith('channel'):
+    base = (f'channels keep {keep:.2g}' if is_structured(criterion) else
+            f'unstructured keep {keep:.2g}')
+    if kind == 'ticket':
         name = criterion.replace('channel_', '')
-        if row['kind'] == 'random_ticket':
-            return f'channels keep {keep:.2g} (random)'
-        return f'channels keep {keep:.2g} ({name})'
-    if row['kind'] == 'random_ticket':
-        return f'unstructured keep {keep:.2g} (random)'
-    return f'unstructured keep {keep:.2g}'
+        return f'{base} ({name})' if is_structured(criterion) else base
+    return f'{base} ({CONTROL_LABELS.get(kind, kind)})'
 
 
 def collect(work_dirs: Sequence[str]) -> Dict[str, dict]:

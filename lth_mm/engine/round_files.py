@@ -88,7 +88,7 @@ def round_files_exist(exp: Experiment, r: int) -> bool:
 
 def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
                       prunable_names: List[str], model_cfg: dict,
-                      given=None) -> dict:
+                      given=None, structure=None) -> dict:
     """Decide round ``r``'s masks and start weights and write them (rank 0 only).
 
     Args:
@@ -98,6 +98,8 @@ def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
         prunable_names: the prunable weights (the scope).
         model_cfg: the config's ``model`` (for the random re-initialisation control).
         given: round 0's given ticket (:class:`~lth_mm.pruning.Ticket`), if any.
+        structure: the model's channel structure when the criterion is structured (built
+            by the caller on every rank), else None (built here if needed).
 
     Returns:
         dict: the round's ticket metadata (sparsities, where the weights came from).
@@ -127,7 +129,8 @@ def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
         rewind_mode=s.rewind_mode, rewind_iter=int(exp.rewind_iter or 0), ticket=ticket,
         given=None if given is None else given.masks.as_bool(),
         has_rewind_state=osp.isfile(rewind_path), min_density=s.min_density,
-        structure=lambda: model_structure(model, prunable_names, s.criterion))
+        structure=lambda: structure if structure is not None else model_structure(
+            model, prunable_names, s.criterion))
     masks = MaskSet(decision.masks if decision.masks is not None else {
         n: torch.ones(template[n].shape, dtype=torch.bool) for n in prunable_names})
     meta = ticket_meta(masks, exp.data['network_params'], **round_meta(exp, r))

@@ -41,7 +41,7 @@ import torch.nn as nn
 Tensor = torch.Tensor
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
-_NORM = (nn.modules.batchnorm._BatchNorm,)
+_NORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
 @dataclass
@@ -59,13 +59,25 @@ class ChannelGroup:
     producers: List[Tuple[str, List[int], List[int]]] = field(default_factory=list)
 
 
+def _depthwise(module: nn.Module) -> bool:
+    return isinstance(module, _CONV) and 1 < module.groups == module.in_channels == \
+        module.out_channels
+
+
 def channel_dim(module: nn.Module, out: bool) -> int:
-    """The weight dimension that holds a conv/linear's output (or input) channels."""
+    """The weight dimension that holds a conv/linear's output (or input) channels.
+
+    Args:
+        module: a conv, transposed conv or linear layer.
+        out: output channels (True) or input channels (False).
+
+    Returns:
+        int: 0 or 1 (a depthwise conv has one filter per channel: 0 either way).
+    """
     if isinstance(module, _CONV_T):
         return 1 if out else 0
-    if isinstance(module, _CONV) and module.groups == module.in_channels == \
-            module.out_channels:
-        return 0  # depthwise: one filter per channel, in and out alike
+    if _depthwise(module):
+        return 0
     return 0 if out else 1
 
 
@@ -76,8 +88,8 @@ def _member_slices(module: nn.Module, prefix: str, out: bool) -> Optional[List[T
         return [(f'{prefix}.{p}', 0) for p in ('weight', 'bias')
                 if getattr(module, p, None) is not None]
     if isinstance(module, _CONV + _CONV_T + (nn.Linear,)):
-        if isinstance(module, _CONV) and 1 < module.groups != module.in_channels:
-            return None  # grouped (not depthwise) convs: channel pairs across groups
+        if getattr(module, 'groups', 1) > 1 and not _depthwise(module):
+            return None  # grouped convs (and channel multipliers): channels pair by group
         slices = [(f'{prefix}.weight', channel_dim(module, out))]
         if out and module.bias is not None:
             slices.append((f'{prefix}.bias', 0))
@@ -135,7 +147,9 @@ class ChannelStructure:
             if slices and len(item.idxs) != size:
                 why = f'{names[mod]} reads {len(item.idxs)} inputs for {size} channels'
                 break
-            if out and isinstance(mod, _CONV + _CONV_T + (nn.Linear,)):
+            # A depthwise conv passes its channels through: a member, not a producer
+            # (Torch-Pruning prunes its in- and out-channels with one function).
+            if out and isinstance(mod, _CONV + _CONV_T + (nn.Linear,)) and not _depthwise(mod):
                 group.producers.append((f'{names[mod]}.weight', [int(i) for i in item.idxs],
                                         [int(i) for i in item.root_idxs]))
         if why is None and not self.coupled and len(group.producers) > 1:
@@ -173,7 +187,14 @@ class ChannelStructure:
         return out
 
     def size_of(self, root: str) -> int:
-        """The number of channels of the group rooted at ``root``."""
+        """The number of channels of the group rooted at ``root``.
+
+        Args:
+            root: a group's root module name.
+
+        Returns:
+            int: its channel count.
+        """
         return next(g.size for g in self.groups if g.root == root)
 
     def masks(self, keep: Mapping[str, Tensor],
@@ -217,6 +238,14 @@ class ChannelStructure:
             item.dep.handler))
 
     def module_of(self, weight_name: str) -> nn.Module:
+        """The module that owns a parameter (``'a.b.weight'`` -> module ``a.b``).
+
+        Args:
+            weight_name: a parameter name of the model.
+
+        Returns:
+            nn.Module: its module.
+        """
         return self.model.get_submodule(weight_name.rsplit('.', 1)[0])
 
     def remove(self, channels: Mapping[str, Sequence[int]]) -> List[List]:
@@ -281,11 +310,14 @@ def removable_channels(structure: 'ChannelStructure', masks: Mapping[str, Tensor
     out = {}
     for root, alive in structure.alive(masks).items():
         candidates = (~alive).nonzero().flatten().tolist()
-        if not candidates:
-            continue
+        members = structure.masks({}, only=[root])
+        if not candidates or not all(n in masks for n in members):
+            continue  # a member without a mask (an unstructured ticket's norm): none go
         # One check for the whole set (a structured ticket), one a channel otherwise.
         removable = candidates if masked_everywhere(root, candidates) else [
             c for c in candidates if masked_everywhere(root, [c])]
+        if len(removable) == alive.numel():  # a collapsed layer: keep one channel (a
+            removable = removable[1:]        # zero-width conv would not build)
         if removable:
             out[root] = removable
     return out

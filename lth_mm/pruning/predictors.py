@@ -266,7 +266,15 @@ def find_predictors(model: nn.Module, conv_like: Dict[str, List[str]],
 
 @contextmanager
 def state_kept(model: nn.Module):
-    """Run probe forwards without changing the model's buffers, mode or random streams."""
+    """Run probe forwards without changing the model's buffers, mode or random streams.
+
+    Args:
+        model: the model; its buffers, training mode and the random streams are restored
+            on exit.
+
+    Yields:
+        None.
+    """
     state = _preserved_state(model)
     try:
         yield

@@ -280,6 +280,9 @@ class LotterySettings:
         if self.given_ticket:
             raise err('lottery.min_density acts when a round prunes; a given ticket '
                       '(lottery.ticket / lottery.transfer) is not pruned. Drop min_density.')
+        if getattr(CRITERIA.get(self.criterion_name), 'structured', False):
+            raise err('lottery.min_density floors weights per tensor; a channel criterion '
+                      'keeps at least one channel a group. Drop min_density.')
         keep = min(k for k in self.keep_ratios() if k is not None)
         if md > keep:
             raise err(f'lottery.min_density={md} is above the final keep ratio {keep:.6g}: '

@@ -114,9 +114,13 @@ def channel_refill(weights: Dict[str, Tensor], masks: Dict[str, Tensor], keep: f
         dict[str, Tensor]: boolean masks of every parameter the groups touch.
     """
     s = _need(structure, 'channel_refill')
+    if unstructured_keep is not None and not 0 < unstructured_keep <= 1:
+        raise ValueError(f'channel_refill: unstructured_keep must be in (0, 1], got '
+                         f'{unstructured_keep!r}')
     alive_w = {n: masks.get(n, torch.ones_like(w, dtype=torch.bool)) for n, w in
                weights.items()}
-    u = global_magnitude(weights, alive_w, unstructured_keep or keep ** 2)
+    u = global_magnitude(weights, alive_w, keep ** 2 if unstructured_keep is None else
+                         unstructured_keep)
     scores = _filter_scores(s, {n: m.float() for n, m in u.items()},
                             lambda rows: rows.mean(1))
     return s.masks(_select(s, scores, s.alive(masks), keep))
@@ -150,7 +154,16 @@ def random_channels(structure: ChannelStructure, ticket: Dict[str, Tensor],
 
 
 def is_structured(criterion) -> bool:
-    """Whether a criterion config (name or dict) names a structured criterion."""
+    """Whether a criterion config names a structured criterion (registry flag).
+
+    Args:
+        criterion: a name, ``dict(type=NAME, ...)`` or None.
+
+    Returns:
+        bool: True for a registered criterion with ``structured = True``.
+    """
+    if criterion is None:
+        return False
     name = criterion if isinstance(criterion, str) else dict(criterion).get('type')
     try:
         return bool(getattr(CRITERIA.get(name), 'structured', False))

@@ -34,7 +34,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ... import paths
-from ...pruning import LotteryConfigError, LotterySettings, check_fits, format_collapse
+from ...pruning import (LotteryConfigError, LotterySettings, check_fits, format_collapse,
+                        is_structured, model_structure)
+from ...pruning import rounds as R
 from ..experiment import Experiment
 from ..hooks import (CompactTicketHook, LotteryRoundHook, RandomStateHook, RewindSnapshotHook,
                      TicketMaskHook)
@@ -189,15 +191,25 @@ class LotteryRunner:
                 exp.save()
         entry = exp.plan[r]
         transfer_now = r == 0 and s.transfer is not None and not resume_mid
-        if not resume_mid and not round_files_exist(exp, r) and is_main_process():
+        to_write = not resume_mid and not round_files_exist(exp, r)
+        structure = None
+        if to_write and entry['kind'] in (R.TICKET, R.RANDOM_TICKET) and is_structured(
+                s.criterion):
+            # On every rank: the probe forward of detectors whose losses all-reduce
+            # (reduce_mean) must run on all ranks, not on rank 0 alone.
+            structure = model_structure(model, self._prunable, s.criterion)
+        if to_write and is_main_process():
             if not transfer_now:
                 given = None
                 if r == 0 and s.ticket is not None:
                     given = read_ticket(s.ticket, 'lottery.ticket')
-                    check_fits(given.masks, dict(model.named_parameters()), self._prunable,
+                    # A channel ticket also masks norms, biases and readers' inputs.
+                    scope = None if is_structured(given.meta.get('criterion')) else \
+                        self._prunable
+                    check_fits(given.masks, dict(model.named_parameters()), scope,
                                source=f'ticket {s.ticket!r}')
                 meta = write_round_files(exp, r, model, self._prunable, self.cfg.model,
-                                         given=given)
+                                         given=given, structure=structure)
                 self.logger.info(
                     f"[lottery] round {r} ({entry['kind']}): keep "
                     f"{1 - meta['prunable_sparsity']:.4f} of the prunable weights, network "

@@ -287,11 +287,11 @@ class TransferTicketHook(Hook):
             try:
                 self._write_ticket(runner, path)
             except Exception as e:  # noqa: BLE001  (every rank must learn of it)
-                error[0] = e
+                error[0] = f'{type(e).__name__}: {e}'  # a string pickles on every rank
         if get_world_size() > 1:  # rank 0 alone builds the ticket: all ranks raise together
             broadcast_object_list(error, src=0)
         if error[0] is not None:
-            raise TransferRefused(str(error[0])) from error[0]
+            raise TransferRefused(error[0])
         barrier()
 
     def _write_ticket(self, runner, path: str) -> None:
