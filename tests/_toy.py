@@ -174,18 +174,6 @@ def unformatted(cfg: Config) -> Config:
                   format_python_code=False)
 
 
-def load_tool(relpath: str):
-    """A script of tools/ loaded as a module (its ``main(argv)`` runs in-process)."""
-    import importlib.util
-    import os.path as osp
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location(osp.basename(relpath)[:-3],
-                                                  osp.join(repo, 'tools', relpath))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def build_runner(cfg: Config):
     """Build the Runner as tools/train.py does (``RUNNERS.build`` honours runner_type)."""
     return RUNNERS.build(cfg)

@@ -13,6 +13,8 @@ import multiprocessing
 import os
 import os.path as osp
 import runpy
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -20,7 +22,6 @@ import pytest
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from _toy import load_tool
 from lth_mm.datasets import synthetic
 from lth_mm.datasets.synthetic import (DEFAULT_SYNTHETIC, FLIP_PAIRS, KEYPOINT_NAMES,
                                        SIGMAS, SKELETON, SYNTHETIC_CLASSES,
@@ -274,15 +275,17 @@ def test_ensure_is_safe_under_concurrent_callers(tmp_path):
         assert json.load(f)['params'] == TINY_PARAMS
 
 
-def test_cli(tmp_path, capsys):
+def test_cli(tmp_path):
     out = str(tmp_path / 'cli')
     args = ['--out', out, '--num-train', '2', '--num-val', '1', '--img-size', '64',
             '--no-voc']
-    tool = load_tool('misc/make_synthetic_data.py')
-    assert tool.main(args) == 0
-    assert 'synthetic dataset ready' in capsys.readouterr().out
-    assert tool.main(args[:-1]) == 2  # VOC requested, existing data have none
-    assert 'voc' in capsys.readouterr().err
+    # Run as a user runs it (tests import lth_mm, never tools by path).
+    tool = [sys.executable, osp.join(REPO_ROOT, 'tools', 'misc', 'make_synthetic_data.py')]
+    done = subprocess.run(tool + args, capture_output=True, text=True)
+    assert done.returncode == 0 and 'synthetic dataset ready' in done.stdout
+    done = subprocess.run(tool + args[:-1], capture_output=True, text=True)
+    assert done.returncode == 2  # VOC requested, existing data have none
+    assert 'voc' in done.stderr
 
 
 def test_defaults():
