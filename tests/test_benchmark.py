@@ -91,3 +91,39 @@ def test_miniature_claims_compare_the_rows(ticket, dense, verdict):
     (claim, got, text), = miniature_report.claims(table)
     assert claim.startswith('Tickets at 80% sparsity match the dense model')
     assert got == verdict and f'{ticket:.3f}' in text
+
+
+def test_structured_accuracy_groups_rows_by_kind_and_seed(tmp_path):
+    """Every round kind gets its own row (controls never average into the ticket), a
+    seed's dense round counts once, and latency rows are found by name or sparsity."""
+    import json
+
+    from lth_mm.benchmark.structured_accuracy import collect, table
+
+    def summary(d, seed, criterion, rows):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / 'lottery_summary.json').write_text(json.dumps(dict(
+            seed=seed, settings=dict(criterion=criterion), rounds=[
+                dict(kind=k, planned_keep_ratio=p, network_sparsity=s,
+                     metrics={'coco/bbox_mAP': m, 'coco/segm_mAP': m}) for k, p, s, m in rows])))
+        return str(tmp_path / d)
+
+    crit = dict(type='channel_magnitude', coupled=True)
+    dirs = [summary('a', 0, crit, [('dense', None, 0.0, 0.70), ('ticket', 0.5, 0.51, 0.60),
+                                   ('random_ticket', 0.5, 0.51, 0.40)]),
+            summary('b', 1, crit, [('dense', None, 0.0, 0.68), ('ticket', 0.5, 0.51, 0.58),
+                                   ('random_reinit', 0.5, 0.51, 0.30)]),
+            summary('c', 0, 'channel_refill', [('dense', None, 0.0, 0.70),
+                                               ('given_ticket', None, 0.51, 0.55)])]
+    v = collect(dirs)
+    assert v['dense']['values']['coco/bbox_mAP'] == [0.70, 0.68]  # seed 0's dense once
+    assert v['channels keep 0.5 (magnitude)']['values']['coco/bbox_mAP'] == [0.60, 0.58]
+    assert v['channels keep 0.5 (random)']['values']['coco/bbox_mAP'] == [0.40]
+    assert v['channels keep 0.5 (random reinit)']['values']['coco/bbox_mAP'] == [0.30]
+    assert v['channels 51.0% sparse (refill, given)']['values']['coco/bbox_mAP'] == [0.55]
+    speed = dict(rows=[dict(name='dense', sparsity=0.0, median=1.0),
+                       dict(name='channels keep 0.5', sparsity=0.51, median=0.5)])
+    text = table(v, speed)
+    assert '| channels keep 0.5 (magnitude) | 51.0% | 2 | 0.590 (0.580-0.600)' in text
+    assert 'worse (-0.100)' in text  # 0.59 vs 0.69: beyond 0.01 and both seed ranges
+    assert text.count('| 0.500 |') == 4  # ticket, both controls and the given ticket

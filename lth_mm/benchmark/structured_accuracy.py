@@ -24,8 +24,7 @@ def _criterion(settings: dict) -> str:
     return c if isinstance(c, str) else c.get('type', '?')
 
 
-CONTROL_LABELS = {'random_ticket': 'random', 'random_reinit': 'random reinit',
-                  'given_ticket': 'given'}
+CONTROL_LABELS = {'random_ticket': 'random', 'random_reinit': 'random reinit'}
 
 
 def variant_of(row: dict, criterion: str) -> str:
@@ -43,11 +42,15 @@ def variant_of(row: dict, criterion: str) -> str:
     kind = row['kind']
     if kind == 'dense':
         return 'dense'
+    name = criterion.replace('channel_', '')
+    if kind == 'given_ticket':  # e.g. tools/prune.py's one-shot ticket, trained once:
+        # its row has no planned keep ratio; its sparsity finds its latency row
+        kind_name = 'channels' if is_structured(criterion) else 'unstructured'
+        return f"{kind_name} {100 * row['network_sparsity']:.1f}% sparse ({name}, given)"
     keep = row.get('planned_keep_ratio') or row.get('keep_ratio')
     base = (f'channels keep {keep:.2g}' if is_structured(criterion) else
             f'unstructured keep {keep:.2g}')
     if kind == 'ticket':
-        name = criterion.replace('channel_', '')
         return f'{base} ({name})' if is_structured(criterion) else base
     return f'{base} ({CONTROL_LABELS.get(kind, kind)})'
 
@@ -74,7 +77,12 @@ def collect(work_dirs: Sequence[str]) -> Dict[str, dict]:
     return out
 
 
-def _latency(speed: dict, variant: str):
+def _latency(speed: dict, variant: str, sparsity: float = None):
+    """The speed row of a variant: by name, else (given tickets) by network sparsity."""
+    if sparsity is not None and ' sparse (' in variant:
+        kind = variant.split()[0]
+        return next((r for r in speed['rows'] if r['name'].startswith(kind) and
+                     abs(r['sparsity'] - sparsity) < 0.005), None)
     base = variant.split(' (')[0]
     for r in speed['rows']:
         if r['name'] == base or (base.startswith('channels') and r['name'].startswith(
@@ -96,7 +104,7 @@ def table(variants: Dict[str, dict], speed: dict) -> str:
             vals = v['values'].get(m, [])
             cells.append(f'{statistics.mean(vals):.3f} ({min(vals):.3f}-{max(vals):.3f})'
                          if vals else '-')
-        lat = _latency(speed, name)
+        lat = _latency(speed, name, statistics.mean(v['sparsity']))
         verdict = '' if name == 'dense' else _verdict(v['values'][METRICS[0]],
                                                       dense[METRICS[0]])
         lines.append(f"| {name} | {100 * statistics.mean(v['sparsity']):.1f}% | "
@@ -123,7 +131,7 @@ def figure(variants: Dict[str, dict], speed: dict, path: str) -> List[str]:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, v in variants.items():
-        lat = _latency(speed, name)
+        lat = _latency(speed, name, statistics.mean(v['sparsity']))
         vals = v['values'].get(METRICS[0], [])
         if not lat or not vals:
             continue
