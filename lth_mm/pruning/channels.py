@@ -152,6 +152,8 @@ class ChannelStructure:
             if out and isinstance(mod, _CONV + _CONV_T + (nn.Linear,)) and not _depthwise(mod):
                 group.producers.append((f'{names[mod]}.weight', [int(i) for i in item.idxs],
                                         [int(i) for i in item.root_idxs]))
+        if why is None and not group.producers:
+            why = 'no producing conv/linear of its own (a depthwise pass-through)'
         if why is None and not self.coupled and len(group.producers) > 1:
             why = f'{len(group.producers)} producers tied by additions (coupled=False)'
         if why is None and size < 2:
