@@ -12,36 +12,14 @@ shapes, and its compact ``.lthc`` file (:mod:`lth_mm.compact`) is what shrinks i
 """
 import os
 import os.path as osp
-from typing import Optional
-
+from typing import Optional, Sequence
 
 from . import paths
 from .fileio import atomic_torch_save, atomic_write_text
 
-def build_plain_model(config: str, cfg_options: Optional[dict] = None):
-    """The config (lottery keys removed) and its model, built without loading weights.
-
-    Args:
-        config: a config file.
-        cfg_options: ``--cfg-options`` overrides.
-
-    Returns:
-        tuple: (Config, nn.Module in eval mode on the CPU).
-    """
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    for key in ('lottery', 'runner_type'):
-        cfg.pop(key, None)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    return cfg, model.eval()
-
 
 def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[str] = None,
-                  weights: str = 'raw', cfg_options: Optional[dict] = None,
+                  weights: str = 'raw', cfg_options: Optional[Sequence[str]] = None,
                   compact: bool = True) -> dict:
     """Write ``out_dir/{model.pth, config.py[, model.lthc]}`` for a trained ticket.
 
@@ -51,7 +29,7 @@ def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[s
         out_dir: a new or empty directory.
         ticket: the ticket file; default: the masks the checkpoint records.
         weights: ``'raw'`` or ``'ema'`` weights of the checkpoint.
-        cfg_options: config overrides.
+        cfg_options: raw ``--cfg-options`` ``key=value`` tokens.
         compact: also write the compact lossless file of the masked dense weights.
 
     Returns:
@@ -65,6 +43,7 @@ def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[s
             checkpoint/ticket that is unreadable, of another kind or another model
             (``CheckpointError``, ``TicketError``).
     """
+    from .apis import build_model_from_cfg, load_config
     from .engine.checkpoint_io import checkpoint_weights, read_checkpoint, read_ticket
     from .engine.hooks.ticket_mask_hook import CKPT_KEY
     from .pruning import ChannelStructure, MaskSet, predictor_info
@@ -82,7 +61,10 @@ def export_ticket(config: str, checkpoint: str, out_dir: str, ticket: Optional[s
         raise FileNotFoundError(f'config {config!r} does not exist; check the path.')
     ckpt = read_checkpoint(checkpoint, 'checkpoint')
     masks = read_ticket(ticket, '--ticket').masks.as_bool() if ticket is not None else None
-    cfg, model = build_plain_model(config, cfg_options)
+    cfg = load_config(config, cfg_options)
+    for key in ('lottery', 'runner_type'):  # the export is a plain model's config
+        cfg.pop(key, None)
+    model = build_model_from_cfg(cfg)
     state, _ = checkpoint_weights(ckpt, checkpoint, model.state_dict(), weights)
     if masks is None:
         stored = ckpt.get(CKPT_KEY, {})

@@ -17,7 +17,8 @@ from typing import Dict, List, Sequence
 
 import torch
 
-from .common import R50_MASK_RCNN, load_config, machine, prunable_weights, random_model
+from .common import (R50_MASK_RCNN, load_config, machine, magnitude_masks, prunable_weights,
+                     random_model)
 
 __all__ = ['R50_MASK_RCNN', 'fixed_load', 'build_variants', 'time_variants', 'run', 'table']
 
@@ -43,7 +44,7 @@ def fixed_load(cfg, proposals: int = 1000, detections: int = 100):
     return cfg
 
 
-def _image_batch(model, size):
+def _image_batch(size):
     g = torch.Generator().manual_seed(0)
     from mmdet.structures import DetDataSample
     h, w = size
@@ -73,7 +74,6 @@ def build_variants(config: str, channel_keeps: Sequence[float], unstructured_kee
     Returns:
         list[dict]: ``name``, ``model`` (eval), ``masks``, ``sparsity``.
     """
-    from lth_mm.benchmark.common import magnitude_masks
     from lth_mm.pruning import MaskSet, compute_masks, model_structure
     from lth_mm.pruning.channels import removable_channels
     cfg = fixed_load(load_config(config))
@@ -117,7 +117,7 @@ def time_variants(variants: List[dict], size, repeats: int, warmup: int) -> Dict
     with torch.inference_mode():
         for i in range(warmup + repeats):
             for v in variants:
-                data = v['model'].data_preprocessor(_image_batch(v['model'], size), False)
+                data = v['model'].data_preprocessor(_image_batch(size), False)
                 start = time.perf_counter()
                 pred = v['model'](**data, mode='predict')
                 elapsed = time.perf_counter() - start

@@ -26,8 +26,7 @@ import torch
 
 from .. import paths
 from ..fileio import atomic_torch_save
-from ..pruning import (MaskSet, collapsed_tensors, load_ticket, model_structure, save_ticket,
-                       ticket_meta)
+from ..pruning import MaskSet, collapsed_tensors, load_ticket, save_ticket, ticket_meta
 from ..pruning import rounds as R
 from .checkpoint_io import read_checkpoint, read_weights
 from .experiment import Experiment
@@ -98,8 +97,9 @@ def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
         prunable_names: the prunable weights (the scope).
         model_cfg: the config's ``model`` (for the random re-initialisation control).
         given: round 0's given ticket (:class:`~lth_mm.pruning.Ticket`), if any.
-        structure: the model's channel structure when the criterion is structured (built
-            by the caller on every rank), else None (built here if needed).
+        structure: the model's channel structure for a structured criterion's ticket and
+            random-control rounds (built by the caller on every rank: its probe forward
+            may all-reduce), else None.
 
     Returns:
         dict: the round's ticket metadata (sparsities, where the weights came from).
@@ -129,8 +129,7 @@ def write_round_files(exp: Experiment, r: int, model: torch.nn.Module,
         rewind_mode=s.rewind_mode, rewind_iter=int(exp.rewind_iter or 0), ticket=ticket,
         given=None if given is None else given.masks.as_bool(),
         has_rewind_state=osp.isfile(rewind_path), min_density=s.min_density,
-        structure=lambda: structure if structure is not None else model_structure(
-            model, prunable_names, s.criterion))
+        structure=lambda: structure)
     masks = MaskSet(decision.masks if decision.masks is not None else {
         n: torch.ones(template[n].shape, dtype=torch.bool) for n in prunable_names})
     meta = ticket_meta(masks, exp.data['network_params'], **round_meta(exp, r))

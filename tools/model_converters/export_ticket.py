@@ -25,12 +25,11 @@ def main(argv=None):
     p.add_argument('--no-compact', action='store_true', help='skip the .lthc file')
     p.add_argument('--cfg-options', nargs='+', default=[], help='config overrides KEY=VALUE')
     args = p.parse_args(argv)
-    from lth_mm.apis import parse_cfg_options
     from lth_mm.export import export_ticket
     try:  # bad input (checked before anything is written): one message, no traceback
         info = export_ticket(args.config, args.checkpoint, args.out_dir, ticket=args.ticket,
                              weights='ema' if args.ema else 'raw',
-                             cfg_options=parse_cfg_options(args.cfg_options),
+                             cfg_options=args.cfg_options,
                              compact=not args.no_compact)
     except (FileExistsError, FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
